@@ -1,0 +1,89 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+#include <Poco/Logger.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include "clinic/Database.h"
+#include "clinic/Http.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace clinic {
+
+/// The daemon's clock. Real time unless clock.start is configured (tests,
+/// demos); then time starts at that instant and runs forward from it.
+class Clock {
+public:
+    virtual ~Clock() = default;
+    virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+/// The outcome of one readiness check.
+struct ReadinessResult {
+    bool ok = true;
+    std::string detail; ///< why not, when !ok
+};
+
+/// Services plugins publish for each other by name. Plugins never include
+/// each other's headers beyond the documented service interface.
+class ServiceRegistry {
+public:
+    virtual ~ServiceRegistry() = default;
+
+    template<class T> void publish(const std::string& name, std::shared_ptr<T> service)
+    {
+        publishAny(name, std::static_pointer_cast<void>(std::move(service)), typeid(T));
+    }
+
+    /// The service, or nullptr if nobody published it or it has another type.
+    template<class T> std::shared_ptr<T> find(const std::string& name) const
+    {
+        auto entry = findAny(name);
+        if (!entry.first || *entry.second != typeid(T))
+            return nullptr;
+        return std::static_pointer_cast<T>(entry.first);
+    }
+
+protected:
+    virtual void publishAny(
+        const std::string& name, std::shared_ptr<void> service, const std::type_info& type)
+        = 0;
+    virtual std::pair<std::shared_ptr<void>, const std::type_info*> findAny(
+        const std::string& name) const = 0;
+};
+
+/// What the kernel offers a plugin. Each plugin gets its own Host, so routes,
+/// logs and checks are attributed to it.
+class Host {
+public:
+    virtual ~Host() = default;
+
+    virtual Router& router() = 0;
+    virtual Database& database() = 0;
+    /// The layered configuration (defaults < file < CLINICD_* < command line).
+    virtual const Poco::Util::AbstractConfiguration& config() const = 0;
+    /// The daemon's one metrics registry; the metrics plugin serves it.
+    virtual prometheus::Registry& metrics() = 0;
+    /// This plugin's logger, named clinicd.<plugin>.
+    virtual Poco::Logger& logger() = 0;
+    virtual const Clock& clock() const = 0;
+    virtual ServiceRegistry& services() = 0;
+    /// The daemon's data directory (documents, keys): exists and is writable.
+    virtual std::string dataDir() const = 0;
+
+    /// A check /health/ready runs; a failing one makes it 503 naming check.
+    virtual void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) = 0;
+    /// Called on SIGHUP and on the admin reload request, on a kernel thread.
+    virtual void onReload(std::function<void()> hook) = 0;
+};
+
+} // namespace clinic

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+namespace clinic {
+
+/// The authenticated caller of a request. Filled by the kernel's identity
+/// service; anonymous until then.
+struct Caller {
+    bool authenticated = false;
+    std::int64_t userId = 0;
+    std::string username;
+    std::string role; ///< admin, doctor, nurse, receptionist, patient
+    std::int64_t patientId = 0; ///< for role patient: the patient record they are
+    std::int64_t doctorId = 0; ///< for role doctor: the doctor they are
+};
+
+/// Who may call a route. Declared with the route, enforced by the kernel
+/// before the handler runs.
+struct Access {
+    bool isPublic = false;
+    std::set<std::string> roles; ///< empty and not public: any authenticated caller
+
+    static Access open() { return Access {true, {}}; }
+    static Access authenticated() { return Access {false, {}}; }
+    static Access only(std::set<std::string> roles) { return Access {false, std::move(roles)}; }
+};
+
+/// A request as a handler sees it: the body is already read and size-checked.
+struct Request {
+    std::string method;
+    std::string path; ///< decoded path, without the query
+    std::string routePattern; ///< the matched pattern, e.g. /api/v1/patients/{id}
+    std::map<std::string, std::string> pathParams;
+    std::multimap<std::string, std::string> queryParams;
+    std::map<std::string, std::string> headers; ///< names lower-cased
+    std::string body;
+    std::string requestId;
+    std::string clientAddress;
+    Caller caller;
+
+    /// A path parameter. Throws if the route has no such parameter.
+    const std::string& param(const std::string& name) const;
+
+    /// A path parameter that must be a positive integer id; anything else is
+    /// 404 NOT_FOUND (an id that cannot exist does not exist).
+    std::int64_t idParam(const std::string& name) const;
+
+    /// The first value of a query parameter, if present.
+    std::optional<std::string> query(const std::string& name) const;
+
+    /// A query parameter header lookup by case-insensitive name.
+    std::optional<std::string> header(const std::string& name) const;
+
+    /// The body parsed as one JSON object: 400 MALFORMED_JSON if it is not
+    /// valid JSON, 422 VALIDATION_FAILED if it is valid but not an object.
+    Poco::JSON::Object::Ptr jsonObject() const;
+};
+
+/// A response a handler returns. Binary bodies are fine.
+struct Response {
+    int status = 200;
+    std::string contentType = "application/json; charset=utf-8";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    static Response json(const Poco::JSON::Object::Ptr& object, int status = 200);
+    static Response json(const Poco::JSON::Array::Ptr& array, int status = 200);
+    static Response text(std::string body, std::string contentType, int status = 200);
+    static Response noContent();
+};
+
+/// The one way a handler reports a client error: the kernel turns it into the
+/// error envelope {"error": {"code","message","details","request_id"}}.
+class HttpError : public std::runtime_error {
+public:
+    HttpError(
+        int status, std::string code, const std::string& message, Poco::JSON::Object::Ptr details = nullptr);
+
+    int status() const { return _status; }
+    const std::string& code() const { return _code; }
+    Poco::JSON::Object::Ptr details() const { return _details; }
+    /// Extra response headers (e.g. Retry-After for 429, Allow for 405).
+    std::vector<std::pair<std::string, std::string>>& headers() { return _headers; }
+    const std::vector<std::pair<std::string, std::string>>& headers() const { return _headers; }
+
+    static HttpError notFound(const std::string& what);
+    static HttpError forbidden(const std::string& message = "you may not do this");
+    static HttpError conflict(const std::string& message, Poco::JSON::Object::Ptr details = nullptr);
+    /// 422 VALIDATION_FAILED with details.fields = {field: reason}.
+    static HttpError validation(const std::map<std::string, std::string>& fields);
+
+private:
+    int _status;
+    std::string _code;
+    Poco::JSON::Object::Ptr _details;
+    std::vector<std::pair<std::string, std::string>> _headers;
+};
+
+using Handler = std::function<Response(Request&)>;
+
+/// A route declaration. Pattern segments are literals, {name}, or
+/// {name}suffix (e.g. /api/v1/appointments/{id}.ics). A literal segment
+/// beats a parameter where both match.
+struct Route {
+    Route(std::string method, std::string pattern, Access access, Handler handler, std::string summary,
+        std::size_t maxBodyBytes = 0)
+        : method(std::move(method))
+        , pattern(std::move(pattern))
+        , access(std::move(access))
+        , handler(std::move(handler))
+        , summary(std::move(summary))
+        , maxBodyBytes(maxBodyBytes)
+    {
+    }
+
+    std::string method; ///< GET, POST, PUT, PATCH, DELETE
+    std::string pattern;
+    Access access;
+    Handler handler;
+    std::string summary; ///< one line, for the route list and OpenAPI
+    std::size_t maxBodyBytes = 0; ///< 0: the configured http.max_body_bytes
+};
+
+class Router {
+public:
+    virtual ~Router() = default;
+    /// Adds a route. Throws std::invalid_argument on a malformed pattern or a
+    /// duplicate method+pattern.
+    virtual void add(Route route) = 0;
+};
+
+} // namespace clinic

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <Poco/ClassLibrary.h>
+
+#include "clinic/Migration.h"
+
+namespace clinic {
+
+class Host;
+
+/// The plugin ABI version. The host refuses a plugin whose
+/// clinic_plugin_api_version() returns anything else, before it runs the
+/// plugin's POCO manifest. Raise it on any incompatible change to the SDK.
+constexpr int kPluginApiVersion = 1;
+
+/// A clinicd plugin: one shared library under plugins.dir, exporting exactly
+/// one Plugin subclass with CLINIC_PLUGIN(Class).
+///
+/// Lifecycle, driven by the host in dependency order:
+///   construct -> migrations() applied -> start(host) -> ... -> stop() -> destroy.
+/// Anything thrown from these calls is caught by the host, logged with the
+/// plugin's name and turned into the plugin's "failed" state.
+class Plugin {
+public:
+    virtual ~Plugin() = default;
+
+    /// Short lower-case name; also the name used in plugins.load.
+    virtual std::string name() const = 0;
+    virtual std::string version() const = 0;
+
+    /// Names of plugins that must be started before this one.
+    virtual std::vector<std::string> dependencies() const { return {}; }
+
+    /// Schema steps this plugin owns, in ascending version order. Applied
+    /// before start(); each version runs once per database.
+    virtual std::vector<Migration> migrations() const { return {}; }
+
+    /// Registers routes, services, readiness checks and reload hooks.
+    /// Must not start threads of its own before the host calls it.
+    virtual void start(Host& host) = 0;
+
+    /// Called in reverse start order at shutdown, after HTTP has drained.
+    virtual void stop() { }
+
+    /// Loads this plugin's part of the demo clinic from demoDir (data/demo).
+    /// Must be idempotent: running it twice changes nothing.
+    /// Returns a one-line summary, or an empty string if there is nothing to load.
+    virtual std::string loadDemoData(Host& host, const std::string& demoDir)
+    {
+        (void)host;
+        (void)demoDir;
+        return {};
+    }
+};
+
+} // namespace clinic
+
+/// Exports a plugin class: the ABI-version symbol the host checks first, then
+/// the POCO manifest with the class itself.
+#define CLINIC_PLUGIN(Impl)                                                                                  \
+    extern "C" __attribute__((visibility("default"))) int clinic_plugin_api_version()                        \
+    {                                                                                                        \
+        return ::clinic::kPluginApiVersion;                                                                  \
+    }                                                                                                        \
+    POCO_BEGIN_MANIFEST(::clinic::Plugin)                                                                    \
+    POCO_EXPORT_CLASS(Impl)                                                                                  \
+    POCO_END_MANIFEST

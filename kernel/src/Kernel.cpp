@@ -1,0 +1,440 @@
+#include "Kernel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "clinic/Json.h"
+#include "config/Settings.h"
+#include "db/Migrator.h"
+#include "version.h"
+
+namespace clinic {
+
+namespace {
+
+class SystemClock : public Clock {
+public:
+    std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
+};
+
+/// Time that starts at a configured instant and runs at normal speed.
+class ShiftedClock : public Clock {
+public:
+    explicit ShiftedClock(std::chrono::system_clock::time_point start)
+        : _offset(start - std::chrono::system_clock::now())
+    {
+    }
+    std::chrono::system_clock::time_point now() const override
+    {
+        return std::chrono::system_clock::now() + _offset;
+    }
+
+private:
+    std::chrono::system_clock::duration _offset;
+};
+
+std::string iso8601(std::chrono::system_clock::time_point t)
+{
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    return Poco::DateTimeFormatter::format(
+        Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(micros)), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+/// The Host a plugin sees. Its registrations are staged and reach the
+/// kernel only if the plugin starts.
+class PluginHost : public Host {
+public:
+    PluginHost(Kernel& kernel, std::string plugin)
+        : _kernel(kernel)
+        , _plugin(std::move(plugin))
+        , _logger(Poco::Logger::get("clinicd." + _plugin))
+    {
+    }
+
+    Router& router() override { return _router; }
+    Database& database() override { return _kernel.database(); }
+    const Poco::Util::AbstractConfiguration& config() const override { return _kernel.config(); }
+    prometheus::Registry& metrics() override { return _kernel.metrics(); }
+    Poco::Logger& logger() override { return _logger; }
+    const Clock& clock() const override { return _kernel.clock(); }
+    ServiceRegistry& services() override { return _kernel.services(); }
+    std::string dataDir() const override { return _kernel.dataDir(); }
+    void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
+    {
+        _checks.emplace_back(_plugin + "." + name, std::move(check));
+    }
+    void onReload(std::function<void()> hook) override { _reloadHooks.push_back(std::move(hook)); }
+
+    /// Publishes what the plugin registered; throws if a route is malformed,
+    /// before anything is published.
+    void commit()
+    {
+        RouterImpl probe;
+        for (const auto& existing : _kernel.router().routes())
+            probe.add(existing->route, existing->owner);
+        for (const auto& r : _router.staged())
+            probe.add(r, _plugin);
+        for (auto& r : _router.staged())
+            _kernel.addRoute(std::move(r), _plugin);
+        for (auto& [name, check] : _checks)
+            _kernel.addReadinessCheck(name, std::move(check));
+        for (auto& hook : _reloadHooks)
+            _kernel.addReloadHook(_plugin, std::move(hook));
+        _router.staged().clear();
+        _checks.clear();
+        _reloadHooks.clear();
+    }
+
+private:
+    Kernel& _kernel;
+    std::string _plugin;
+    Poco::Logger& _logger;
+    StagedRouter _router;
+    std::vector<std::pair<std::string, std::function<ReadinessResult()>>> _checks;
+    std::vector<std::function<void()>> _reloadHooks;
+};
+
+std::vector<Migration> kernelMigrations()
+{
+    // The kernel's own tables come with the identity, rules and jobs work;
+    // version 1 only marks the kernel schema as present.
+    return {Migration(1, "kernel schema present", {})};
+}
+
+std::vector<std::string> splitList(const std::string& list)
+{
+    std::vector<std::string> out;
+    Poco::StringTokenizer tok(
+        list, ", ", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+    for (const auto& t : tok)
+        out.push_back(t);
+    return out;
+}
+
+} // namespace
+
+Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
+    : _config(std::move(config))
+    , _log(Poco::Logger::get("clinicd.kernel"))
+    , _registry(std::make_shared<prometheus::Registry>())
+    , _startedAt(std::chrono::system_clock::now())
+{
+    const std::string start = _config->getString("clock.start", "");
+    if (start.empty()) {
+        _clock = std::make_unique<SystemClock>();
+    } else {
+        int tz = 0;
+        Poco::DateTime dt;
+        if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, start, dt, tz)
+            && !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, start, dt, tz))
+            throw std::invalid_argument("clock.start: \"" + start + "\" is not an RFC 3339 instant");
+        dt.makeUTC(tz);
+        auto micros = dt.timestamp().epochMicroseconds();
+        _clock = std::make_unique<ShiftedClock>(
+            std::chrono::system_clock::time_point(std::chrono::microseconds(micros)));
+        _log.warning("clock.start is set: the daemon's clock starts at %s, not real time", start);
+    }
+    _plugins = std::make_unique<PluginManager>(_config->getString("plugins.dir"));
+}
+
+Kernel::~Kernel()
+{
+    _http.reset();
+    _hosts.clear();
+}
+
+std::vector<std::string> Kernel::validateConfig() const
+{
+    return Settings::validate(*_config);
+}
+
+std::string Kernel::dataDir() const
+{
+    return _config->getString("data.dir");
+}
+
+void Kernel::openDatabase(bool migrate)
+{
+    Poco::File(dataDir()).createDirectories();
+    DatabaseOptions options;
+    options.url = _config->getString("db.url");
+    options.poolMax = _config->getInt("db.pool.max");
+    options.busyTimeoutMs = _config->getInt("db.busy_timeout_ms");
+    options.synchronous = _config->getString("db.synchronous");
+    _db = std::make_unique<DatabaseImpl>(options);
+    _log.information("database: %s", _db->describe());
+    if (migrate) {
+        Migrator migrator(*_db);
+        migrator.prepare();
+        int ran = migrator.apply("kernel", kernelMigrations());
+        if (ran)
+            _log.information("kernel: applied %d migration(s)", ran);
+    }
+    addReadinessCheck("database", [this] { return _db->check(); });
+}
+
+void Kernel::loadPlugins()
+{
+    const auto names = splitList(_config->getString("plugins.load", ""));
+    _plugins->load(names);
+    _plugins->resolve();
+    addReadinessCheck("plugins", [this] {
+        std::string failed;
+        for (const auto& p : _plugins->plugins())
+            if (p->state != "started")
+                failed += (failed.empty() ? "" : "; ") + p->name + " is " + p->state
+                    + (p->error.empty() ? "" : " (" + p->error + ")");
+        return ReadinessResult {failed.empty(), failed};
+    });
+}
+
+void Kernel::migratePlugins()
+{
+    Migrator migrator(*_db);
+    migrator.prepare();
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "loaded")
+            continue;
+        _plugins->guarded(*p, "migrations", [&] {
+            int ran = migrator.apply(p->name, p->instance->migrations());
+            if (ran)
+                _log.information("plugin %s: applied %d migration(s)", p->name, ran);
+        });
+    }
+}
+
+std::map<std::string, int> Kernel::pendingMigrations()
+{
+    std::map<std::string, int> out;
+    Migrator migrator(*_db);
+    bool tableExists = true;
+    try {
+        migrator.versions();
+    } catch (const Poco::Exception&) {
+        tableExists = false;
+    }
+    out["kernel"] = tableExists ? migrator.pending("kernel", kernelMigrations())
+                                : static_cast<int>(kernelMigrations().size());
+    for (PluginRecord* p : _plugins->startOrder()) {
+        auto migrations = p->instance->migrations();
+        out[p->name]
+            = tableExists ? migrator.pending(p->name, migrations) : static_cast<int>(migrations.size());
+    }
+    return out;
+}
+
+void Kernel::startPlugins()
+{
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "loaded")
+            continue;
+        auto host = std::make_unique<PluginHost>(*this, p->name);
+        PluginHost& ref = *host;
+        _hosts.push_back(std::move(host));
+        if (_plugins->guarded(*p, "start", [&] {
+                p->instance->start(ref);
+                ref.commit();
+            })) {
+            p->state = "started";
+            _log.information("started plugin %s %s", p->name, p->version);
+        }
+    }
+    updatePluginMetrics();
+}
+
+void Kernel::updatePluginMetrics()
+{
+    auto& up = prometheus::BuildGauge()
+                   .Name("clinicd_plugin_up")
+                   .Help("1 if the plugin is started, 0 if it failed or is stopped")
+                   .Register(*_registry);
+    for (const auto& p : _plugins->plugins())
+        up.Add({{"plugin", p->name}}).Set(p->state == "started" ? 1 : 0);
+    if (_db) {
+        auto& version = prometheus::BuildGauge()
+                            .Name("clinicd_schema_version")
+                            .Help("Applied schema version per plugin (and the kernel)")
+                            .Register(*_registry);
+        try {
+            for (const auto& [owner, v] : Migrator(*_db).versions())
+                version.Add({{"owner", owner}}).Set(v);
+        } catch (const Poco::Exception& e) {
+            _log.warning("cannot read schema versions: %s", e.displayText());
+        }
+    }
+}
+
+void Kernel::addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check)
+{
+    _checks.emplace_back(name, std::move(check));
+}
+
+void Kernel::addReloadHook(const std::string& owner, std::function<void()> hook)
+{
+    std::lock_guard<std::mutex> lock(_reloadMutex);
+    _reloadHooks.emplace_back(owner, std::move(hook));
+}
+
+void Kernel::addRoute(Route route, const std::string& owner)
+{
+    _router.add(std::move(route), owner);
+}
+
+std::vector<std::string> Kernel::reload()
+{
+    std::lock_guard<std::mutex> lock(_reloadMutex);
+    std::vector<std::string> errors;
+    _log.information("reload requested: %z hook(s)", _reloadHooks.size());
+    for (auto& [owner, hook] : _reloadHooks) {
+        try {
+            hook();
+        } catch (const Poco::Exception& e) {
+            errors.push_back(owner + ": " + e.displayText());
+        } catch (const std::exception& e) {
+            errors.push_back(owner + ": " + e.what());
+        }
+    }
+    for (const auto& e : errors)
+        _log.error("reload: %s", e);
+    return errors;
+}
+
+std::map<std::string, ReadinessResult> Kernel::readiness()
+{
+    std::map<std::string, ReadinessResult> out;
+    for (auto& [name, check] : _checks) {
+        try {
+            out[name] = check();
+        } catch (const std::exception& e) {
+            out[name] = {false, std::string("check threw: ") + e.what()};
+        }
+    }
+    return out;
+}
+
+void Kernel::registerKernelRoutes()
+{
+    addRoute({"GET", "/health/live", Access::open(),
+                 [](Request&) {
+                     auto o = makeObject();
+                     o->set("status", "ok");
+                     return Response::json(o);
+                 },
+                 "liveness: the process answers"},
+        "kernel");
+    addRoute({"GET", "/health/ready", Access::open(),
+                 [this](Request& req) {
+                     auto checks = makeObject();
+                     std::vector<std::string> failing;
+                     for (const auto& [name, result] : readiness()) {
+                         auto c = makeObject();
+                         c->set("ok", result.ok);
+                         if (!result.ok) {
+                             c->set("detail", result.detail);
+                             failing.push_back(name);
+                         }
+                         checks->set(name, c);
+                     }
+                     if (failing.empty()) {
+                         auto o = makeObject();
+                         o->set("status", "ready");
+                         o->set("checks", checks);
+                         return Response::json(o);
+                     }
+                     std::string names;
+                     for (const auto& n : failing)
+                         names += (names.empty() ? "" : ", ") + n;
+                     auto details = makeObject();
+                     details->set("failing", names);
+                     details->set("checks", checks);
+                     HttpError error(503, "NOT_READY", "not ready: " + names, details);
+                     return Response::text(
+                         errorEnvelope(error, req.requestId), "application/json; charset=utf-8", 503);
+                 },
+                 "readiness: database reachable and every plugin started; 503 names the failing checks"},
+        "kernel");
+    addRoute({"GET", "/api/v1/time", Access::open(),
+                 [this](Request&) {
+                     auto o = makeObject();
+                     o->set("now", iso8601(_clock->now()));
+                     return Response::json(o);
+                 },
+                 "the daemon's clock, for terminal clock sync"},
+        "kernel");
+    addRoute({"GET", "/api/v1/system/plugins", Access::open(),
+                 [this](Request&) {
+                     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+                     for (const auto& p : _plugins->plugins()) {
+                         auto o = makeObject();
+                         o->set("name", p->name);
+                         o->set("version", p->version);
+                         o->set("state", p->state);
+                         Poco::JSON::Array::Ptr deps = new Poco::JSON::Array;
+                         for (const auto& d : p->dependencies)
+                             deps->add(d);
+                         o->set("requires", deps);
+                         if (!p->error.empty())
+                             o->set("error", p->error);
+                         items->add(o);
+                     }
+                     auto o = makeObject();
+                     o->set("items", items);
+                     o->set("api_version", kPluginApiVersion);
+                     o->set("clinicd_version", std::string(CLINICD_VERSION));
+                     return Response::json(o);
+                 },
+                 "loaded plugins: name, version, state and, for a failed one, why"},
+        "kernel");
+}
+
+void Kernel::startHttp()
+{
+    registerKernelRoutes();
+    HttpOptions options;
+    options.address = _config->getString("http.address");
+    options.port = _config->getInt("http.port");
+    options.threads = _config->getInt("http.threads");
+    options.queue = _config->getInt("http.queue");
+    options.maxBodyBytes = static_cast<std::size_t>(_config->getInt64("http.max_body_bytes"));
+    options.timeoutSeconds = _config->getInt("http.timeout_seconds");
+    options.keepAliveSeconds = _config->getInt("http.keepalive_seconds");
+    options.tlsCert = _config->getString("http.tls.cert", "");
+    options.tlsKey = _config->getString("http.tls.key", "");
+    _http = std::make_unique<HttpService>(_router, *_registry, options);
+    _http->start();
+    _log.information("serving %s on %s:%d (%d routes)", std::string(_http->secure() ? "HTTPS" : "HTTP"),
+        options.address, _http->port(), static_cast<int>(_router.routes().size()));
+}
+
+void Kernel::shutdown()
+{
+    if (_http) {
+        int left = _http->stop(_config->getInt("http.drain_seconds"));
+        if (left)
+            _log.warning("%d connection(s) still open after the drain period were closed", left);
+        else
+            _log.information("HTTP drained");
+        _http.reset();
+    }
+    auto order = _plugins->startOrder();
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        PluginRecord* p = *it;
+        if (p->state != "started")
+            continue;
+        if (_plugins->guarded(*p, "stop", [&] { p->instance->stop(); }))
+            p->state = "stopped";
+    }
+}
+
+} // namespace clinic

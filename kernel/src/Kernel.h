@@ -1,0 +1,101 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Logger.h>
+#include <Poco/Util/LayeredConfiguration.h>
+
+#include "clinic/Host.h"
+#include "db/DatabaseImpl.h"
+#include "host/PluginManager.h"
+#include "host/ServiceTable.h"
+#include "http/HttpService.h"
+#include "http/RouterImpl.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace clinic {
+
+/// The daemon core without the process around it: configuration, database,
+/// plugins, routes and HTTP. clinicd and clinicctl both drive it, so the admin
+/// tool always sees what the daemon sees.
+class Kernel {
+public:
+    explicit Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config);
+    ~Kernel();
+
+    /// Problems with the configuration, each naming its key.
+    std::vector<std::string> validateConfig() const;
+
+    /// Opens the database and applies the kernel's own migrations (unless
+    /// migrate is false: --check-config changes nothing).
+    void openDatabase(bool migrate = true);
+
+    /// Loads and orders the plugins named in plugins.load.
+    void loadPlugins();
+
+    /// Applies each plugin's migrations (in start order).
+    void migratePlugins();
+
+    /// Starts plugins in dependency order; a plugin whose start throws is
+    /// failed, and so is everything that requires it.
+    void startPlugins();
+
+    /// Registers the kernel's own routes and serves HTTP.
+    void startHttp();
+
+    /// Drains HTTP, then stops plugins in reverse order.
+    void shutdown();
+
+    /// Runs every reload hook (SIGHUP, admin reload). Returns the errors.
+    std::vector<std::string> reload();
+
+    /// Runs every readiness check: {name: result}.
+    std::map<std::string, ReadinessResult> readiness();
+
+    PluginManager& plugins() { return *_plugins; }
+    DatabaseImpl& database() { return *_db; }
+    RouterImpl& router() { return _router; }
+    prometheus::Registry& metrics() { return *_registry; }
+    const Poco::Util::LayeredConfiguration& config() const { return *_config; }
+    const Clock& clock() const { return *_clock; }
+    ServiceRegistry& services() { return _services; }
+    HttpService* http() { return _http.get(); }
+    std::string dataDir() const;
+
+    /// Pending migrations per owner (for --check-config).
+    std::map<std::string, int> pendingMigrations();
+
+    void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check);
+    void addReloadHook(const std::string& owner, std::function<void()> hook);
+    void addRoute(Route route, const std::string& owner);
+
+private:
+    void registerKernelRoutes();
+    void updatePluginMetrics();
+
+    Poco::AutoPtr<Poco::Util::LayeredConfiguration> _config;
+    Poco::Logger& _log;
+    std::shared_ptr<prometheus::Registry> _registry;
+    std::unique_ptr<Clock> _clock;
+    std::unique_ptr<DatabaseImpl> _db;
+    std::unique_ptr<PluginManager> _plugins;
+    RouterImpl _router;
+    ServiceTable _services;
+    std::unique_ptr<HttpService> _http;
+    std::vector<std::unique_ptr<Host>> _hosts;
+    std::vector<std::pair<std::string, std::function<ReadinessResult()>>> _checks;
+    std::vector<std::pair<std::string, std::function<void()>>> _reloadHooks;
+    std::mutex _reloadMutex;
+    std::chrono::system_clock::time_point _startedAt;
+};
+
+} // namespace clinic

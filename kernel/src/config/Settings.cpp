@@ -1,0 +1,243 @@
+#include "config/Settings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+
+#include <Poco/Exception.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include "db/DbUrl.h"
+
+extern char** environ;
+
+namespace clinic {
+
+namespace {
+
+#ifndef CLINICD_DEFAULT_PLUGIN_DIR
+#define CLINICD_DEFAULT_PLUGIN_DIR "/usr/lib/clinicd/plugins"
+#endif
+
+using T = SettingSpec::Type;
+
+std::vector<SettingSpec> makeCatalogue()
+{
+    return {
+        {"http.address", "127.0.0.1", T::String, 0, 0, {}, "address to listen on"},
+        {"http.port", "8080", T::Integer, 0, 65535, {}, "TCP port to listen on"},
+        {"http.tls.cert", "", T::String, 0, 0, {}, "PEM certificate: HTTPS when set with http.tls.key"},
+        {"http.tls.key", "", T::String, 0, 0, {}, "PEM private key for http.tls.cert"},
+        {"http.threads", "16", T::Integer, 1, 1024, {}, "request worker threads"},
+        {"http.queue", "128", T::Integer, 1, 100000, {}, "accepted connections waiting for a worker"},
+        {"http.max_body_bytes", "1048576", T::Integer, 0, 1073741824, {}, "largest request body (413 above)"},
+        {"http.timeout_seconds", "30", T::Integer, 1, 3600, {}, "socket read/write timeout per request"},
+        {"http.keepalive_seconds", "10", T::Integer, 0, 3600, {},
+            "idle keep-alive timeout; 0 disables keep-alive"},
+        {"http.drain_seconds", "10", T::Integer, 0, 600, {},
+            "time in-flight requests get to finish on SIGTERM"},
+        {"data.dir", "/var/lib/clinicd", T::String, 0, 0, {}, "data directory (database, documents, keys)"},
+        {"db.url", "sqlite:${data.dir}/clinicd.db", T::String, 0, 0, {},
+            "sqlite:/path/file.db or mysql://user:pass@host:port/db"},
+        {"db.pool.max", "32", T::Integer, 1, 1024, {}, "most open database sessions"},
+        {"db.busy_timeout_ms", "5000", T::Integer, 0, 600000, {},
+            "SQLite: how long a writer waits for the lock"},
+        {"db.synchronous", "FULL", T::Choice, 0, 0, {"FULL", "NORMAL", "EXTRA"},
+            "SQLite durability; FULL loses no acknowledged write on power loss"},
+        {"plugins.dir", CLINICD_DEFAULT_PLUGIN_DIR, T::String, 0, 0, {},
+            "the only directory plugins load from"},
+        {"plugins.load", "", T::String, 0, 0, {}, "comma list of plugins to load, in any order"},
+        {"rules.dir", "/etc/clinicd/rules", T::String, 0, 0, {},
+            "directory of the clinic's Lua rule scripts"},
+        {"log.level", "information", T::Choice, 0, 0,
+            {"fatal", "critical", "error", "warning", "notice", "information", "debug", "trace"},
+            "least severe level logged"},
+        {"log.format", "auto", T::Choice, 0, 0, {"auto", "plain", "journald"},
+            "auto: journald priorities when run by systemd"},
+        {"clock.start", "", T::String, 0, 0, {},
+            "tests and demos only: the clock starts at this RFC 3339 instant"},
+    };
+}
+
+bool parseInteger(const std::string& text, std::int64_t& out)
+{
+    if (text.empty())
+        return false;
+    return Poco::NumberParser::tryParse64(text, out);
+}
+
+} // namespace
+
+const std::vector<SettingSpec>& Settings::catalogue()
+{
+    static const std::vector<SettingSpec> specs = makeCatalogue();
+    return specs;
+}
+
+std::string Settings::envName(const std::string& key)
+{
+    std::string name = "CLINICD_";
+    for (char c : key)
+        name += (c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+Poco::AutoPtr<Poco::Util::LayeredConfiguration> Settings::load(const std::string& configFile,
+    const std::map<std::string, std::string>& commandLine, const std::map<std::string, std::string>* env)
+{
+    Poco::AutoPtr<Poco::Util::LayeredConfiguration> layered(new Poco::Util::LayeredConfiguration);
+
+    Poco::AutoPtr<Poco::Util::MapConfiguration> defaults(new Poco::Util::MapConfiguration);
+    for (const auto& spec : catalogue())
+        defaults->setString(spec.key, spec.defaultValue);
+
+    std::map<std::string, std::string> environment;
+    if (env) {
+        environment = *env;
+    } else {
+        for (char** e = environ; e && *e; ++e) {
+            std::string entry(*e);
+            auto eq = entry.find('=');
+            if (eq != std::string::npos)
+                environment[entry.substr(0, eq)] = entry.substr(eq + 1);
+        }
+    }
+    // Known keys map exactly; unknown CLINICD_* variables (plugin keys) map by
+    // the reverse rule, which cannot express underscores inside a key.
+    Poco::AutoPtr<Poco::Util::MapConfiguration> fromEnv(new Poco::Util::MapConfiguration);
+    std::map<std::string, std::string> knownEnv;
+    for (const auto& spec : catalogue())
+        knownEnv[envName(spec.key)] = spec.key;
+    for (const auto& [name, value] : environment) {
+        if (name.rfind("CLINICD_", 0) != 0 || name == "CLINICD_CONFIG")
+            continue;
+        auto known = knownEnv.find(name);
+        if (known != knownEnv.end()) {
+            fromEnv->setString(known->second, value);
+        } else {
+            std::string key;
+            for (char c : name.substr(8))
+                key += (c == '_') ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            fromEnv->setString(key, value);
+        }
+    }
+
+    Poco::AutoPtr<Poco::Util::MapConfiguration> fromCommandLine(new Poco::Util::MapConfiguration);
+    for (const auto& [key, value] : commandLine)
+        fromCommandLine->setString(key, value);
+
+    layered->add(fromCommandLine, 0);
+    layered->add(fromEnv, 10);
+    if (!configFile.empty()) {
+        std::ifstream probe(configFile);
+        if (!probe)
+            throw Poco::FileNotFoundException("cannot read config file " + configFile);
+        layered->add(Poco::AutoPtr<Poco::Util::AbstractConfiguration>(
+                         new Poco::Util::PropertyFileConfiguration(configFile)),
+            20);
+    }
+    layered->add(defaults, 30);
+    return layered;
+}
+
+std::vector<std::string> Settings::validate(const Poco::Util::AbstractConfiguration& config)
+{
+    std::vector<std::string> problems;
+    for (const auto& spec : catalogue()) {
+        std::string value;
+        try {
+            value = config.getString(spec.key);
+        } catch (const Poco::Exception& e) {
+            problems.push_back(spec.key + ": " + e.displayText());
+            continue;
+        }
+        const std::string shown = "\"" + redacted(spec.key, value) + "\"";
+        switch (spec.type) {
+        case T::Integer: {
+            std::int64_t n = 0;
+            if (!parseInteger(value, n) || n < spec.min || n > spec.max)
+                problems.push_back(spec.key + ": " + shown + " is not a whole number from "
+                    + std::to_string(spec.min) + " to " + std::to_string(spec.max));
+            break;
+        }
+        case T::Boolean:
+            if (value != "true" && value != "false")
+                problems.push_back(spec.key + ": " + shown + " is not true or false");
+            break;
+        case T::Choice:
+            if (std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end()) {
+                std::string list;
+                for (const auto& c : spec.choices)
+                    list += (list.empty() ? "" : ", ") + c;
+                problems.push_back(spec.key + ": " + shown + " is not one of " + list);
+            }
+            break;
+        case T::String:
+            break;
+        }
+    }
+    try {
+        DbUrl::parse(config.getString("db.url"));
+    } catch (const std::exception& e) {
+        problems.push_back(std::string("db.url: ") + e.what());
+    }
+    const bool hasCert = !config.getString("http.tls.cert", "").empty();
+    const bool hasKey = !config.getString("http.tls.key", "").empty();
+    if (hasCert != hasKey)
+        problems.push_back(std::string(hasCert ? "http.tls.key" : "http.tls.cert")
+            + ": HTTPS needs both http.tls.cert and http.tls.key");
+    for (const char* key : {"http.tls.cert", "http.tls.key"}) {
+        std::string path = config.getString(key, "");
+        if (!path.empty() && !std::ifstream(path))
+            problems.push_back(std::string(key) + ": cannot read " + path);
+    }
+    const std::string load = config.getString("plugins.load", "");
+    std::string current;
+    for (char c : load + ",") {
+        if (c == ',' || c == ' ') {
+            if (!current.empty()) {
+                for (char d : current)
+                    if (!(std::islower(static_cast<unsigned char>(d))
+                            || std::isdigit(static_cast<unsigned char>(d)) || d == '_')) {
+                        problems.push_back(
+                            "plugins.load: \"" + current + "\" is not a plugin name (a-z, 0-9, _)");
+                        break;
+                    }
+            }
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    return problems;
+}
+
+std::string Settings::defaultConfigFile()
+{
+    if (const char* env = std::getenv("CLINICD_CONFIG"))
+        return env;
+    const std::string etc = "/etc/clinicd/clinicd.properties";
+    return std::ifstream(etc) ? etc : std::string();
+}
+
+std::pair<std::string, std::string> Settings::parseDefine(const std::string& text)
+{
+    auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw std::invalid_argument("\"" + text + "\" is not key=value");
+    return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::string Settings::redacted(const std::string& key, const std::string& value)
+{
+    if (key == "db.url")
+        return DbUrl::redact(value);
+    if (key.find("password") != std::string::npos || key.find("secret") != std::string::npos)
+        return value.empty() ? value : "****";
+    return value;
+}
+
+} // namespace clinic

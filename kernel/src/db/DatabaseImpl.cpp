@@ -1,0 +1,234 @@
+#include "db/DatabaseImpl.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/Path.h>
+#include <Poco/String.h>
+#ifdef CLINICD_WITH_MYSQL
+#include <Poco/Data/MySQL/Connector.h>
+#include <Poco/Data/MySQL/MySQLException.h>
+#endif
+
+using namespace Poco::Data::Keywords;
+
+namespace clinic {
+
+namespace {
+
+/// A pool that prepares every new session for the daemon's use.
+class PreparedSessionPool : public Poco::Data::SessionPool {
+public:
+    PreparedSessionPool(
+        const std::string& connector, const std::string& connection, int max, const DatabaseOptions& options)
+        : Poco::Data::SessionPool(connector, connection, 1, max, 600)
+        , _options(options)
+    {
+    }
+
+protected:
+    void customizeSession(Poco::Data::Session& session) override
+    {
+        if (session.connector() == "sqlite") {
+            session << "PRAGMA busy_timeout=" + std::to_string(_options.busyTimeoutMs), now;
+            session << "PRAGMA journal_mode=WAL", now;
+            session << "PRAGMA synchronous=" + _options.synchronous, now;
+            session << "PRAGMA foreign_keys=ON", now;
+        } else {
+            session << "SET SESSION "
+                       "sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
+                now;
+            session << "SET SESSION time_zone='+00:00'", now;
+            session << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
+        }
+    }
+
+private:
+    DatabaseOptions _options;
+};
+
+bool messageHas(const std::exception& e, std::initializer_list<const char*> needles)
+{
+    std::string text;
+    if (auto pe = dynamic_cast<const Poco::Exception*>(&e))
+        text = pe->displayText();
+    else
+        text = e.what();
+    for (const char* n : needles)
+        if (text.find(n) != std::string::npos)
+            return true;
+    return false;
+}
+
+} // namespace
+
+DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
+    : _url(DbUrl::parse(options.url))
+    , _log(Poco::Logger::get("clinicd.db"))
+{
+    std::string connector;
+    if (_url.dialect == Dialect::SQLite) {
+        Poco::Data::SQLite::Connector::registerConnector();
+        connector = "sqlite";
+        Poco::Path parent = Poco::Path(_url.path).absolute().parent();
+        Poco::File(parent).createDirectories();
+    } else {
+#ifdef CLINICD_WITH_MYSQL
+        Poco::Data::MySQL::Connector::registerConnector();
+        connector = "MySQL";
+#else
+        throw std::invalid_argument("db.url: this clinicd was built without MySQL support");
+#endif
+    }
+    _pool
+        = std::make_unique<PreparedSessionPool>(connector, _url.connectionString(), options.poolMax, options);
+    // Open one session now so a wrong path or password fails at start, not
+    // on the first request.
+    Poco::Data::Session first = _pool->get();
+    if (_url.dialect == Dialect::SQLite) {
+        struct stat st { };
+        if (::stat(_url.path.c_str(), &st) == 0) {
+            _fileDevice = st.st_dev;
+            _fileInode = st.st_ino;
+        }
+    }
+}
+
+DatabaseImpl::~DatabaseImpl()
+{
+    if (_pool)
+        _pool->shutdown();
+}
+
+Poco::Data::Session DatabaseImpl::session()
+{
+    return _pool->get();
+}
+
+void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
+{
+    constexpr int kAttempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        Poco::Data::Session s = _pool->get();
+        Transaction tx(s, _url.dialect);
+        bool begun = false;
+        try {
+            if (_url.dialect == Dialect::SQLite)
+                s << "BEGIN IMMEDIATE", now;
+            else
+                s.begin();
+            begun = true;
+            fn(tx);
+            if (_url.dialect == Dialect::SQLite)
+                s << "COMMIT", now;
+            else
+                s.commit();
+        } catch (const std::exception& e) {
+            if (begun) {
+                try {
+                    if (_url.dialect == Dialect::SQLite)
+                        s << "ROLLBACK", now;
+                    else
+                        s.rollback();
+                } catch (const std::exception& rollbackError) {
+                    _log.warning("rollback failed: %s", std::string(rollbackError.what()));
+                }
+            }
+            if (attempt < kAttempts && isRetryable(e)) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt * attempt));
+                continue;
+            }
+            throw;
+        }
+        for (auto& hook : tx.pendingAfterCommit()) {
+            try {
+                hook();
+            } catch (const std::exception& e) {
+                _log.error("after-commit hook failed: %s", std::string(e.what()));
+            }
+        }
+        return;
+    }
+}
+
+bool DatabaseImpl::isRetryable(const std::exception& e) const
+{
+    if (_url.dialect == Dialect::SQLite) {
+        if (dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&e)
+            || dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&e))
+            return true;
+        return messageHas(e, {"database is locked", "SQLITE_BUSY"});
+    }
+    return messageHas(e, {"Deadlock found", "Lock wait timeout", "[1213]", "[1205]"});
+}
+
+bool DatabaseImpl::isUniqueViolation(const std::exception& e) const
+{
+    if (_url.dialect == Dialect::SQLite) {
+        return dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&e)
+            && messageHas(e, {"UNIQUE", "PRIMARY KEY", "unique", "primary key"});
+    }
+    return messageHas(e, {"Duplicate entry", "[1062]", "1062"});
+}
+
+std::string DatabaseImpl::describe() const
+{
+    if (_url.dialect == Dialect::SQLite)
+        return "SQLite " + _url.path;
+    return "MariaDB " + _url.user + "@" + _url.host + ":" + std::to_string(_url.port) + "/" + _url.database;
+}
+
+ReadinessResult DatabaseImpl::check()
+{
+    try {
+        if (_url.dialect == Dialect::SQLite) {
+            struct stat st { };
+            if (::stat(_url.path.c_str(), &st) != 0)
+                return {false, "database file " + _url.path + " is gone"};
+            if (static_cast<unsigned long long>(st.st_dev) != _fileDevice
+                || static_cast<unsigned long long>(st.st_ino) != _fileInode)
+                return {false, "database file " + _url.path + " was replaced while open"};
+        }
+        Poco::Data::Session s = _pool->get();
+        int one = 0;
+        s << "SELECT 1", into(one), now;
+        if (one != 1)
+            return {false, "SELECT 1 returned " + std::to_string(one)};
+        return {true, ""};
+    } catch (const Poco::Exception& e) {
+        return {false, e.displayText()};
+    } catch (const std::exception& e) {
+        return {false, e.what()};
+    }
+}
+
+std::string DatabaseImpl::translate(const std::string& sql) const
+{
+    std::string out = sql;
+    const bool lite = _url.dialect == Dialect::SQLite;
+    Poco::replaceInPlace(out, std::string("${PK}"),
+        std::string(
+            lite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"));
+    Poco::replaceInPlace(out, std::string("${TABLE}"),
+        std::string(lite ? "" : " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+    Poco::replaceInPlace(out, std::string("${LONGTEXT}"), std::string(lite ? "TEXT" : "LONGTEXT"));
+    Poco::replaceInPlace(out, std::string("${BLOB}"), std::string(lite ? "BLOB" : "LONGBLOB"));
+    return out;
+}
+
+int DatabaseImpl::used() const
+{
+    return _pool->used();
+}
+int DatabaseImpl::idle() const
+{
+    return _pool->idle();
+}
+
+} // namespace clinic

@@ -1,0 +1,141 @@
+#include "clinic/Http.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+
+#include "clinic/Json.h"
+
+namespace clinic {
+
+const std::string& Request::param(const std::string& name) const
+{
+    auto it = pathParams.find(name);
+    if (it == pathParams.end())
+        throw std::logic_error("route " + routePattern + " has no parameter " + name);
+    return it->second;
+}
+
+std::int64_t Request::idParam(const std::string& name) const
+{
+    const std::string& text = param(name);
+    if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+        }))
+        throw HttpError::notFound("no such " + name);
+    std::int64_t id = std::stoll(text);
+    if (id <= 0)
+        throw HttpError::notFound("no such " + name);
+    return id;
+}
+
+std::optional<std::string> Request::query(const std::string& name) const
+{
+    auto it = queryParams.find(name);
+    if (it == queryParams.end())
+        return std::nullopt;
+    return it->second;
+}
+
+std::optional<std::string> Request::header(const std::string& name) const
+{
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto it = headers.find(lower);
+    if (it == headers.end())
+        return std::nullopt;
+    return it->second;
+}
+
+Poco::JSON::Object::Ptr Request::jsonObject() const
+{
+    Poco::Dynamic::Var parsed;
+    try {
+        Poco::JSON::Parser parser;
+        parsed = parser.parse(body);
+    } catch (const Poco::Exception& e) {
+        throw HttpError(400, "MALFORMED_JSON", "the request body is not valid JSON");
+    } catch (const std::exception&) {
+        throw HttpError(400, "MALFORMED_JSON", "the request body is not valid JSON");
+    }
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
+        throw HttpError::validation({{"body", "must be a JSON object"}});
+    return parsed.extract<Poco::JSON::Object::Ptr>();
+}
+
+Response Response::json(const Poco::JSON::Object::Ptr& object, int status)
+{
+    Response r;
+    r.status = status;
+    r.body = toJson(object);
+    return r;
+}
+
+Response Response::json(const Poco::JSON::Array::Ptr& array, int status)
+{
+    Response r;
+    r.status = status;
+    r.body = toJson(array);
+    return r;
+}
+
+Response Response::text(std::string body, std::string contentType, int status)
+{
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.contentType = std::move(contentType);
+    return r;
+}
+
+Response Response::noContent()
+{
+    Response r;
+    r.status = 204;
+    r.contentType.clear();
+    return r;
+}
+
+HttpError::HttpError(
+    int status, std::string code, const std::string& message, Poco::JSON::Object::Ptr details)
+    : std::runtime_error(message)
+    , _status(status)
+    , _code(std::move(code))
+    , _details(std::move(details))
+{
+}
+
+HttpError HttpError::notFound(const std::string& what)
+{
+    return HttpError(404, "NOT_FOUND", what);
+}
+
+HttpError HttpError::forbidden(const std::string& message)
+{
+    return HttpError(403, "FORBIDDEN", message);
+}
+
+HttpError HttpError::conflict(const std::string& message, Poco::JSON::Object::Ptr details)
+{
+    return HttpError(409, "CONFLICT", message, std::move(details));
+}
+
+HttpError HttpError::validation(const std::map<std::string, std::string>& fields)
+{
+    auto details = makeObject();
+    auto list = makeObject();
+    std::string names;
+    for (const auto& [field, reason] : fields) {
+        list->set(field, reason);
+        names += (names.empty() ? "" : ", ") + field;
+    }
+    details->set("fields", list);
+    return HttpError(422, "VALIDATION_FAILED", "invalid fields: " + names, details);
+}
+
+} // namespace clinic

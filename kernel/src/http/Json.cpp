@@ -1,0 +1,257 @@
+#include "clinic/Json.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/UTF8String.h>
+#include <Poco/Unicode.h>
+#include <Poco/UnicodeConverter.h>
+
+#include "clinic/Http.h"
+
+namespace clinic {
+
+namespace {
+
+bool validUtf8(const std::string& s)
+{
+    // Strict: no overlongs, no surrogates, nothing above U+10FFFF.
+    std::size_t i = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    while (i < s.size()) {
+        unsigned char c = p[i];
+        std::size_t n = 0;
+        unsigned cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1F;
+            if (c < 0xC2)
+                return false;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07;
+            if (c > 0xF4)
+                return false;
+        } else
+            return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            if (i + k >= s.size() || (p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
+            || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+std::size_t utf8Length(const std::string& s)
+{
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        if ((c & 0xC0) != 0x80)
+            ++n;
+    return n;
+}
+
+} // namespace
+
+FieldReader::FieldReader(Poco::JSON::Object::Ptr object)
+    : _object(std::move(object))
+{
+}
+
+bool FieldReader::has(const std::string& field) const
+{
+    return _object && _object->has(field) && !_object->isNull(field);
+}
+
+void FieldReader::fail(const std::string& field, const std::string& reason)
+{
+    _errors.emplace(field, reason); // the first reason for a field wins
+}
+
+std::optional<std::string> FieldReader::optionalString(
+    const std::string& field, std::size_t minLen, std::size_t maxLen)
+{
+    if (!has(field))
+        return std::nullopt;
+    Poco::Dynamic::Var v = _object->get(field);
+    if (!v.isString()) {
+        fail(field, "must be a string");
+        return std::nullopt;
+    }
+    std::string s = v.convert<std::string>();
+    if (!validUtf8(s)) {
+        fail(field, "must be valid UTF-8");
+        return std::nullopt;
+    }
+    for (unsigned char c : s)
+        if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+            fail(field, "must not contain control characters");
+            return std::nullopt;
+        }
+    std::size_t len = utf8Length(s);
+    if (len < minLen) {
+        fail(field,
+            minLen == 1 ? "must not be empty" : "must be at least " + std::to_string(minLen) + " characters");
+        return std::nullopt;
+    }
+    if (len > maxLen) {
+        fail(field, "must be at most " + std::to_string(maxLen) + " characters");
+        return std::nullopt;
+    }
+    return s;
+}
+
+std::string FieldReader::requiredString(const std::string& field, std::size_t minLen, std::size_t maxLen)
+{
+    if (!has(field)) {
+        fail(field, "is required");
+        return {};
+    }
+    return optionalString(field, minLen, maxLen).value_or(std::string());
+}
+
+std::optional<std::int64_t> FieldReader::optionalInt(
+    const std::string& field, std::int64_t min, std::int64_t max)
+{
+    if (!has(field))
+        return std::nullopt;
+    Poco::Dynamic::Var v = _object->get(field);
+    if (!v.isInteger() || v.isBoolean()) {
+        fail(field, "must be a whole number");
+        return std::nullopt;
+    }
+    std::int64_t n = 0;
+    try {
+        n = v.convert<std::int64_t>();
+    } catch (const Poco::Exception&) {
+        fail(field, "is out of range");
+        return std::nullopt;
+    }
+    if (n < min || n > max) {
+        fail(field, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::int64_t FieldReader::requiredInt(const std::string& field, std::int64_t min, std::int64_t max)
+{
+    if (!has(field)) {
+        fail(field, "is required");
+        return 0;
+    }
+    return optionalInt(field, min, max).value_or(0);
+}
+
+std::optional<double> FieldReader::optionalNumber(const std::string& field, double min, double max)
+{
+    if (!has(field))
+        return std::nullopt;
+    Poco::Dynamic::Var v = _object->get(field);
+    if (!v.isNumeric() || v.isBoolean() || v.isString()) {
+        fail(field, "must be a number");
+        return std::nullopt;
+    }
+    double d = v.convert<double>();
+    if (!std::isfinite(d) || d < min || d > max) {
+        std::ostringstream range;
+        range << "must be from " << min << " to " << max;
+        fail(field, range.str());
+        return std::nullopt;
+    }
+    return d;
+}
+
+double FieldReader::requiredNumber(const std::string& field, double min, double max)
+{
+    if (!has(field)) {
+        fail(field, "is required");
+        return 0;
+    }
+    return optionalNumber(field, min, max).value_or(0);
+}
+
+std::optional<bool> FieldReader::optionalBool(const std::string& field)
+{
+    if (!has(field))
+        return std::nullopt;
+    Poco::Dynamic::Var v = _object->get(field);
+    if (!v.isBoolean()) {
+        fail(field, "must be true or false");
+        return std::nullopt;
+    }
+    return v.convert<bool>();
+}
+
+std::optional<std::vector<std::string>> FieldReader::optionalStringList(
+    const std::string& field, std::size_t maxItems, std::size_t maxLen)
+{
+    if (!has(field))
+        return std::nullopt;
+    Poco::JSON::Array::Ptr array = _object->getArray(field);
+    if (!array) {
+        fail(field, "must be a list of strings");
+        return std::nullopt;
+    }
+    if (array->size() > maxItems) {
+        fail(field, "must have at most " + std::to_string(maxItems) + " items");
+        return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        Poco::Dynamic::Var v = array->get(static_cast<unsigned>(i));
+        if (!v.isString()) {
+            fail(field, "must be a list of strings");
+            return std::nullopt;
+        }
+        std::string s = v.convert<std::string>();
+        if (!validUtf8(s) || s.empty() || utf8Length(s) > maxLen) {
+            fail(field,
+                "items must be non-empty UTF-8 strings of at most " + std::to_string(maxLen) + " characters");
+            return std::nullopt;
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+void FieldReader::finish() const
+{
+    if (!_errors.empty())
+        throw HttpError::validation(_errors);
+}
+
+std::string toJson(const Poco::JSON::Object::Ptr& object)
+{
+    std::ostringstream out;
+    object->stringify(out);
+    return out.str();
+}
+
+std::string toJson(const Poco::JSON::Array::Ptr& array)
+{
+    std::ostringstream out;
+    array->stringify(out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr makeObject()
+{
+    return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
+
+} // namespace clinic

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "clinic/Http.h"
+
+namespace clinic {
+
+/// A route as the kernel keeps it: the declaration, its parsed pattern and
+/// the plugin (or "kernel") that declared it.
+struct RegisteredRoute {
+    explicit RegisteredRoute(Route r)
+        : route(std::move(r))
+    {
+    }
+    Route route;
+    std::string owner;
+    struct Segment {
+        bool isParam = false;
+        std::string text; ///< literal text, or the parameter name
+        std::string suffix; ///< literal after {name} in the same segment
+    };
+    std::vector<Segment> segments;
+};
+
+/// The outcome of matching a request path and method.
+struct RouteMatch {
+    const RegisteredRoute* route = nullptr; ///< null: no route for this method
+    std::map<std::string, std::string> params;
+    std::set<std::string> allowedMethods; ///< methods that would match the path (for 405)
+};
+
+/// Method + path-pattern routing. Routes are added while plugins start and
+/// only read once HTTP serves, so matching takes no lock.
+class RouterImpl {
+public:
+    /// Adds a route owned by owner. Throws std::invalid_argument on a bad
+    /// pattern, an unknown method or a duplicate.
+    void add(Route route, const std::string& owner);
+
+    RouteMatch match(const std::string& method, const std::string& path) const;
+
+    const std::vector<std::unique_ptr<RegisteredRoute>>& routes() const { return _routes; }
+
+    /// Splits a path into its segments ("/a/b" -> a, b).
+    static std::vector<std::string> split(const std::string& path);
+
+private:
+    std::vector<std::unique_ptr<RegisteredRoute>> _routes;
+};
+
+/// The Router a plugin sees: routes go to the kernel's router under the
+/// plugin's name only if the plugin starts successfully.
+class StagedRouter : public Router {
+public:
+    void add(Route route) override;
+    std::vector<Route>& staged() { return _staged; }
+
+private:
+    std::vector<Route> _staged;
+};
+
+} // namespace clinic

@@ -1,0 +1,85 @@
+// The smallest useful clinicd plugin: one table, two routes, a readiness
+// check and a reload hook. Copy this folder to start a new plugin.
+
+#include <atomic>
+
+#include <Poco/Data/Session.h>
+
+#include "clinic/Host.h"
+#include "clinic/Json.h"
+#include "clinic/Plugin.h"
+
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+class ExamplePlugin : public clinic::Plugin {
+public:
+    std::string name() const override { return "example"; }
+    std::string version() const override { return "1.0.0"; }
+
+    std::vector<clinic::Migration> migrations() const override
+    {
+        return {{1, "example notes table",
+            {"CREATE TABLE example_notes (id ${PK}, text VARCHAR(200) NOT NULL, created_at BIGINT NOT "
+             "NULL)${TABLE}"}}};
+    }
+
+    void start(clinic::Host& host) override
+    {
+        clinic::Database& db = host.database();
+        const clinic::Clock& clock = host.clock();
+
+        host.router().add({"POST", "/api/v1/example/notes", clinic::Access::open(),
+            [&db, &clock](clinic::Request& req) {
+                clinic::FieldReader in(req.jsonObject());
+                std::string text = in.requiredString("text", 1, 200);
+                in.finish();
+                Poco::Int64 at
+                    = std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch())
+                          .count();
+                Poco::Int64 id = 0;
+                db.transact([&](clinic::Transaction& tx) {
+                    tx.session() << "INSERT INTO example_notes (text, created_at) VALUES (?, ?)", use(text),
+                        use(at), now;
+                    tx.session() << "SELECT MAX(id) FROM example_notes", into(id), now;
+                });
+                auto out = clinic::makeObject();
+                out->set("id", id);
+                out->set("text", text);
+                return clinic::Response::json(out, 201);
+            },
+            "example: store a note"});
+
+        host.router().add({"GET", "/api/v1/example/notes/{id}", clinic::Access::open(),
+            [&db](clinic::Request& req) {
+                Poco::Int64 id = req.idParam("id");
+                std::vector<std::string> text;
+                Poco::Data::Session s = db.session();
+                s << "SELECT text FROM example_notes WHERE id = ?", use(id), into(text), now;
+                if (text.empty())
+                    throw clinic::HttpError::notFound("no such note");
+                auto out = clinic::makeObject();
+                out->set("id", id);
+                out->set("text", text.front());
+                out->set("reloads", _reloads.load());
+                return clinic::Response::json(out);
+            },
+            "example: read a note"});
+
+        host.addReadinessCheck("notes", [] { return clinic::ReadinessResult {true, ""}; });
+        host.onReload([this, &host] {
+            ++_reloads;
+            host.logger().information("example plugin reloaded (%d)", _reloads.load());
+        });
+    }
+
+private:
+    static std::atomic<int> _reloads;
+};
+
+std::atomic<int> ExamplePlugin::_reloads {0};
+
+} // namespace
+
+CLINIC_PLUGIN(ExamplePlugin)
