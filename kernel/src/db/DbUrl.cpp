@@ -34,24 +34,38 @@ DbUrl DbUrl::parse(const std::string& url)
     }
     if (url.rfind("mysql://", 0) == 0 || url.rfind("mariadb://", 0) == 0) {
         out.dialect = Dialect::MySQL;
-        Poco::URI uri;
+        // Parsed by hand: user and password are split on the raw ':' before
+        // percent-decoding, so an encoded ':' or '@' in a password survives.
+        std::string rest = url.substr(url.find("://") + 3);
+        auto slash = rest.find('/');
+        std::string authority = rest.substr(0, slash);
+        std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
+        auto query = path.find('?');
+        if (query != std::string::npos)
+            path = path.substr(0, query);
+        auto at = authority.rfind('@');
+        std::string userInfo = at == std::string::npos ? "" : authority.substr(0, at);
+        std::string hostPort = at == std::string::npos ? authority : authority.substr(at + 1);
+        auto colon = userInfo.find(':');
         try {
-            uri = Poco::URI(url);
-        } catch (const Poco::Exception& e) {
-            throw std::invalid_argument("not a valid URL: " + e.message());
+            Poco::URI::decode(userInfo.substr(0, colon), out.user);
+            if (colon != std::string::npos)
+                Poco::URI::decode(userInfo.substr(colon + 1), out.password);
+            Poco::URI::decode(path, out.database);
+        } catch (const Poco::Exception&) {
+            throw std::invalid_argument("bad percent-encoding in the URL");
         }
-        out.host = uri.getHost();
+        auto portColon = hostPort.rfind(':');
+        out.host = hostPort.substr(0, portColon);
+        if (portColon != std::string::npos) {
+            int port = 0;
+            if (!Poco::NumberParser::tryParse(hostPort.substr(portColon + 1), port) || port < 1
+                || port > 65535)
+                throw std::invalid_argument("bad port in the URL");
+            out.port = port;
+        }
         if (out.host.empty())
             throw std::invalid_argument("mysql URL names no host (mysql://user:pass@host:3306/db)");
-        out.port = uri.getPort() ? uri.getPort() : 3306;
-        std::string userInfo = uri.getUserInfo();
-        auto colon = userInfo.find(':');
-        std::string user = userInfo.substr(0, colon);
-        std::string password = colon == std::string::npos ? "" : userInfo.substr(colon + 1);
-        Poco::URI::decode(user, out.user);
-        Poco::URI::decode(password, out.password);
-        std::string path = uri.getPath();
-        out.database = path.size() > 1 ? path.substr(1) : "";
         if (out.database.empty() || out.database.find('/') != std::string::npos)
             throw std::invalid_argument("mysql URL names no database (mysql://user:pass@host:3306/db)");
         if (out.user.empty())
