@@ -67,6 +67,7 @@ public:
     const Poco::Util::AbstractConfiguration& config() const override { return _kernel.config(); }
     prometheus::Registry& metrics() override { return _kernel.metrics(); }
     Poco::Logger& logger() override { return _logger; }
+    const std::string& plugin() const { return _plugin; }
     const Clock& clock() const override { return _kernel.clock(); }
     ServiceRegistry& services() override { return _kernel.services(); }
     std::string dataDir() const override { return _kernel.dataDir(); }
@@ -107,9 +108,18 @@ private:
 
 std::vector<Migration> kernelMigrations()
 {
-    // The kernel's own tables come with the identity, rules and jobs work;
-    // version 1 only marks the kernel schema as present.
-    return {Migration(1, "kernel schema present", {})};
+    // Version 1 only marks the kernel schema as present; the identity, rules
+    // and jobs work add their tables as further versions.
+    return {
+        Migration(1, "kernel schema present", {}),
+        // Accounts: clinicctl user add writes them, the identity layer logs
+        // them in. Instants are seconds since the epoch, UTC.
+        Migration(2, "users",
+            {"CREATE TABLE users (id ${PK}, username VARCHAR(64) NOT NULL UNIQUE, role VARCHAR(16) NOT NULL,"
+             " password_hash VARCHAR(255) NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
+             " patient_id BIGINT NULL, doctor_id BIGINT NULL,"
+             " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)${TABLE}"}),
+    };
 }
 
 std::vector<std::string> splitList(const std::string& list)
@@ -251,6 +261,34 @@ void Kernel::startPlugins()
         }
     }
     updatePluginMetrics();
+}
+
+std::vector<std::string> Kernel::loadDemoData(const std::string& dir)
+{
+    std::vector<std::string> summaries;
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "started")
+            continue;
+        Host* host = nullptr;
+        for (const auto& h : _hosts) {
+            auto* ph = dynamic_cast<PluginHost*>(h.get());
+            if (ph && ph->plugin() == p->name)
+                host = ph;
+        }
+        if (!host)
+            continue;
+        std::string summary;
+        try {
+            summary = p->instance->loadDemoData(*host, dir);
+        } catch (const Poco::Exception& e) {
+            throw std::runtime_error("plugin " + p->name + ": demo data: " + e.displayText());
+        } catch (const std::exception& e) {
+            throw std::runtime_error("plugin " + p->name + ": demo data: " + e.what());
+        }
+        if (!summary.empty())
+            summaries.push_back(p->name + ": " + summary);
+    }
+    return summaries;
 }
 
 void Kernel::updatePluginMetrics()

@@ -71,6 +71,11 @@ public:
     HttpService* http() { return _http.get(); }
     std::string dataDir() const;
 
+    /// Calls loadDemoData(host, dir) on every started plugin in start order
+    /// (clinicctl seed-demo). Returns "plugin: summary" for each plugin that
+    /// loaded something; throws naming the plugin whose loader failed.
+    std::vector<std::string> loadDemoData(const std::string& dir);
+
     /// Pending migrations per owner (for --check-config).
     std::map<std::string, int> pendingMigrations();
 

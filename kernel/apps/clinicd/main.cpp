@@ -7,16 +7,15 @@
 #include <map>
 
 #include <Poco/Exception.h>
-#include <Poco/File.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include "ConfigCheck.h"
 #include "Kernel.h"
 #include "SystemdNotify.h"
 #include "config/Settings.h"
-#include "db/DbUrl.h"
 #include "log/Logging.h"
 #include "version.h"
 
@@ -77,7 +76,7 @@ protected:
         clinic::configureLogging(problems.empty() ? config->getString("log.level") : "information",
             config->getString("log.format", "auto"));
         if (_check)
-            return check(config, problems);
+            return clinic::ConfigCheck::run(config, _configFile, std::cout);
         if (!problems.empty()) {
             for (const auto& p : problems)
                 std::cerr << "clinicd: configuration error: " << p << "\n";
@@ -124,65 +123,6 @@ private:
     }
 
     void onCheck(const std::string&, const std::string&) { _check = true; }
-
-    int check(
-        Poco::AutoPtr<Poco::Util::LayeredConfiguration> config, const std::vector<std::string>& problems)
-    {
-        int errors = 0;
-        auto error = [&](const std::string& what) {
-            std::cout << "error: " << what << "\n";
-            ++errors;
-        };
-        std::cout << "config: " << (_configFile.empty() ? "(none, built-in defaults)" : _configFile) << "\n";
-        for (const auto& p : problems)
-            error(p);
-        if (!problems.empty()) {
-            std::cout << "configuration has " << errors << " error(s)\n";
-            return EXIT_CONFIG;
-        }
-        try {
-            clinic::Kernel kernel(config);
-            bool dbOpen = false;
-            auto url = clinic::DbUrl::parse(config->getString("db.url"));
-            if (url.dialect == clinic::Dialect::SQLite && !Poco::File(url.path).exists()) {
-                std::cout << "database: " << url.path
-                          << " does not exist yet; clinicd creates it at first start\n";
-            } else {
-                try {
-                    kernel.openDatabase(false);
-                    dbOpen = true;
-                    std::cout << "database: " << kernel.database().describe() << ": ok\n";
-                } catch (const Poco::Exception& e) {
-                    error("db.url: cannot open " + clinic::DbUrl::redact(config->getString("db.url")) + ": "
-                        + e.displayText());
-                } catch (const std::exception& e) {
-                    error(std::string("db.url: ") + e.what());
-                }
-            }
-            kernel.loadPlugins();
-            for (const auto& p : kernel.plugins().plugins()) {
-                if (p->state == "failed")
-                    error("plugins.load: plugin " + p->name + ": " + p->error);
-                else
-                    std::cout << "plugin " << p->name << " " << p->version << ": ok\n";
-            }
-            if (dbOpen) {
-                for (const auto& [owner, count] : kernel.pendingMigrations())
-                    if (count)
-                        std::cout << "migrations: " << owner << " has " << count << " to apply at start\n";
-            }
-        } catch (const Poco::Exception& e) {
-            error(e.displayText());
-        } catch (const std::exception& e) {
-            error(e.what());
-        }
-        if (errors) {
-            std::cout << "check failed: " << errors << " error(s)\n";
-            return EXIT_CONFIG;
-        }
-        std::cout << "configuration ok\n";
-        return EXIT_OK;
-    }
 
     int serve(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config, const sigset_t& signals)
     {

@@ -59,6 +59,8 @@ std::vector<SettingSpec> makeCatalogue()
             "auto: journald priorities when run by systemd"},
         {"clock.start", "", T::String, 0, 0, {},
             "tests and demos only: the clock starts at this RFC 3339 instant"},
+        {"demo.dir", "/usr/share/clinicd/demo", T::String, 0, 0, {},
+            "the demo clinic (data/demo) clinicctl seed-demo loads"},
     };
 }
 
