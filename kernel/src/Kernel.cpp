@@ -246,6 +246,12 @@ std::map<std::string, int> Kernel::pendingMigrations()
 
 void Kernel::startPlugins()
 {
+    // Published before any plugin starts so the metrics plugin finds it; the
+    // gauges it refreshes are read at scrape time rather than on a timer.
+    _kernelMetrics
+        = std::make_unique<KernelMetrics>(*_registry, _db.get(), _config->getInt("db.pool.max"), _startedAt);
+    _services.publish<std::function<void()>>("kernel.metrics.refresh",
+        std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
     for (PluginRecord* p : _plugins->startOrder()) {
         if (p->state != "loaded")
             continue;

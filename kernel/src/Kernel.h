@@ -11,6 +11,7 @@
 #include <Poco/Logger.h>
 #include <Poco/Util/LayeredConfiguration.h>
 
+#include "KernelMetrics.h"
 #include "clinic/Host.h"
 #include "db/DatabaseImpl.h"
 #include "host/PluginManager.h"
@@ -101,6 +102,7 @@ private:
     std::vector<std::pair<std::string, std::function<void()>>> _reloadHooks;
     std::mutex _reloadMutex;
     std::chrono::system_clock::time_point _startedAt;
+    std::unique_ptr<KernelMetrics> _kernelMetrics;
 };
 
 } // namespace clinic
