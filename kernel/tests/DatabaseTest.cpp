@@ -1,0 +1,316 @@
+// DatabaseImpl on the backend under test: transactions commit or roll back
+// whole, after-commit hooks run only after a commit, and unique violations
+// are told apart from other constraint failures.
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <Poco/Data/Session.h>
+
+#include "TestSupport.h"
+#include "db/DatabaseImpl.h"
+
+using namespace Poco::Data::Keywords;
+using clinic::DatabaseImpl;
+using clinic::Transaction;
+using clinic::test::TempDir;
+
+namespace {
+
+std::unique_ptr<DatabaseImpl> openFresh(TempDir& dir)
+{
+    clinic::DatabaseOptions options;
+    options.url = clinic::test::freshDatabaseUrl(dir.path());
+    options.poolMax = 4;
+    options.busyTimeoutMs = 5000;
+    return std::make_unique<DatabaseImpl>(options);
+}
+
+int countRows(DatabaseImpl& db, const std::string& table)
+{
+    Poco::Data::Session s = db.session();
+    int n = -1;
+    s << "SELECT COUNT(*) FROM " + table, into(n), now;
+    return n;
+}
+
+void createTables(DatabaseImpl& db)
+{
+    Poco::Data::Session s = db.session();
+    s << db.translate("CREATE TABLE t_parent (id BIGINT NOT NULL PRIMARY KEY)${TABLE}"), now;
+    s << db.translate("CREATE TABLE t_item (id ${PK}, code VARCHAR(40) NOT NULL, parent_id BIGINT NULL,"
+                      " CONSTRAINT t_item_code UNIQUE (code),"
+                      " CONSTRAINT t_item_parent FOREIGN KEY (parent_id) REFERENCES t_parent (id))${TABLE}"),
+        now;
+}
+
+void insertItem(Transaction& tx, const std::string& code)
+{
+    std::string c = code;
+    tx.session() << "INSERT INTO t_item (code) VALUES (?)", use(c), now;
+}
+
+} // namespace
+
+class DatabaseTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(DatabaseTest);
+    CPPUNIT_TEST(dialectMatchesTheBackend);
+    CPPUNIT_TEST(transactCommitsWhatTheFunctionWrote);
+    CPPUNIT_TEST(transactRollsBackAndRethrowsOnException);
+    CPPUNIT_TEST(afterCommitRunsOnlyOnceTheDataIsCommitted);
+    CPPUNIT_TEST(afterCommitNeverRunsForARolledBackTransaction);
+    CPPUNIT_TEST(afterCommitHookFailureDoesNotUndoTheCommit);
+    CPPUNIT_TEST(duplicateUniqueKeyIsAUniqueViolation);
+    CPPUNIT_TEST(duplicatePrimaryKeyIsAUniqueViolation);
+    CPPUNIT_TEST(foreignKeyViolationIsNotAUniqueViolation);
+    CPPUNIT_TEST(notNullViolationIsNotAUniqueViolation);
+    CPPUNIT_TEST(concurrentReadModifyWriteTransactionsLoseNoUpdate);
+    CPPUNIT_TEST(translateFillsTheBackendTokens);
+    CPPUNIT_TEST(describeHidesThePassword);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void dialectMatchesTheBackend()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        CPPUNIT_ASSERT(db->dialect()
+            == (clinic::test::backend() == "mariadb" ? clinic::Dialect::MySQL : clinic::Dialect::SQLite));
+        CPPUNIT_ASSERT(db->check().ok);
+    }
+
+    void transactCommitsWhatTheFunctionWrote()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        db->transact([](Transaction& tx) {
+            insertItem(tx, "a");
+            insertItem(tx, "b");
+        });
+        CPPUNIT_ASSERT_EQUAL(2, countRows(*db, "t_item"));
+    }
+
+    void transactRollsBackAndRethrowsOnException()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        CPPUNIT_ASSERT_THROW_MESSAGE("the function's exception reaches the caller",
+            db->transact([](Transaction& tx) {
+                insertItem(tx, "a");
+                throw std::logic_error("changed my mind");
+            }),
+            std::logic_error);
+        CPPUNIT_ASSERT_EQUAL(0, countRows(*db, "t_item"));
+        // The session went back to the pool usable: the next transaction commits.
+        db->transact([](Transaction& tx) { insertItem(tx, "a"); });
+        CPPUNIT_ASSERT_EQUAL(1, countRows(*db, "t_item"));
+    }
+
+    void afterCommitRunsOnlyOnceTheDataIsCommitted()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        std::vector<std::string> events;
+        int seenByHook = -1;
+        db->transact([&](Transaction& tx) {
+            insertItem(tx, "a");
+            tx.afterCommit([&] {
+                events.push_back("first");
+                // Another pooled session sees the row: it is committed.
+                seenByHook = countRows(*db, "t_item");
+            });
+            tx.afterCommit([&] { events.push_back("second"); });
+            events.push_back("body done");
+        });
+        CPPUNIT_ASSERT((events == std::vector<std::string> {"body done", "first", "second"}));
+        CPPUNIT_ASSERT_EQUAL(1, seenByHook);
+    }
+
+    void afterCommitNeverRunsForARolledBackTransaction()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        bool ran = false;
+        CPPUNIT_ASSERT_THROW(db->transact([&](Transaction& tx) {
+            insertItem(tx, "a");
+            tx.afterCommit([&] { ran = true; });
+            insertItem(tx, "a"); // unique violation
+        }),
+            std::exception);
+        CPPUNIT_ASSERT(!ran);
+        CPPUNIT_ASSERT_EQUAL(0, countRows(*db, "t_item"));
+    }
+
+    void afterCommitHookFailureDoesNotUndoTheCommit()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        bool laterHookRan = false;
+        db->transact([&](Transaction& tx) {
+            insertItem(tx, "a");
+            tx.afterCommit([] { throw std::runtime_error("mail server down"); });
+            tx.afterCommit([&] { laterHookRan = true; });
+        });
+        CPPUNIT_ASSERT(laterHookRan);
+        CPPUNIT_ASSERT_EQUAL(1, countRows(*db, "t_item"));
+    }
+
+    void duplicateUniqueKeyIsAUniqueViolation()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        db->transact([](Transaction& tx) { insertItem(tx, "slot-1"); });
+        bool caught = false;
+        try {
+            db->transact([](Transaction& tx) { insertItem(tx, "slot-1"); });
+        } catch (const std::exception& e) {
+            caught = true;
+            CPPUNIT_ASSERT_MESSAGE(e.what(), db->isUniqueViolation(e));
+        }
+        CPPUNIT_ASSERT(caught);
+    }
+
+    void duplicatePrimaryKeyIsAUniqueViolation()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        auto insertParent = [](Transaction& tx) {
+            Poco::Int64 id = 7;
+            tx.session() << "INSERT INTO t_parent (id) VALUES (?)", use(id), now;
+        };
+        db->transact(insertParent);
+        bool caught = false;
+        try {
+            db->transact(insertParent);
+        } catch (const std::exception& e) {
+            caught = true;
+            CPPUNIT_ASSERT_MESSAGE(e.what(), db->isUniqueViolation(e));
+        }
+        CPPUNIT_ASSERT(caught);
+    }
+
+    void foreignKeyViolationIsNotAUniqueViolation()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        bool caught = false;
+        try {
+            db->transact([](Transaction& tx) {
+                Poco::Int64 missingParent = 1062; // a number that must not fool the check
+                tx.session() << "INSERT INTO t_item (code, parent_id) VALUES ('orphan', ?)",
+                    use(missingParent), now;
+            });
+        } catch (const std::exception& e) {
+            caught = true;
+            CPPUNIT_ASSERT_MESSAGE(e.what(), !db->isUniqueViolation(e));
+        }
+        CPPUNIT_ASSERT_MESSAGE("foreign keys must be enforced", caught);
+        CPPUNIT_ASSERT_EQUAL(0, countRows(*db, "t_item"));
+    }
+
+    void notNullViolationIsNotAUniqueViolation()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        createTables(*db);
+        bool caught = false;
+        try {
+            db->transact(
+                [](Transaction& tx) { tx.session() << "INSERT INTO t_item (code) VALUES (NULL)", now; });
+        } catch (const std::exception& e) {
+            caught = true;
+            CPPUNIT_ASSERT_MESSAGE(e.what(), !db->isUniqueViolation(e));
+        }
+        CPPUNIT_ASSERT(caught);
+        CPPUNIT_ASSERT(!db->isUniqueViolation(std::runtime_error("Duplicate nothing")));
+    }
+
+    void concurrentReadModifyWriteTransactionsLoseNoUpdate()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        {
+            Poco::Data::Session s = db->session();
+            s << db->translate(
+                "CREATE TABLE t_counter (id BIGINT NOT NULL PRIMARY KEY, n BIGINT NOT NULL)${TABLE}"),
+                now;
+            s << "INSERT INTO t_counter (id, n) VALUES (1, 0)", now;
+        }
+        // SQLite's BEGIN IMMEDIATE takes the write lock before the read; on
+        // MariaDB the read locks the row with FOR UPDATE.
+        const std::string read = db->dialect() == clinic::Dialect::SQLite
+            ? "SELECT n FROM t_counter WHERE id = 1"
+            : "SELECT n FROM t_counter WHERE id = 1 FOR UPDATE";
+        constexpr int kThreads = 3;
+        constexpr int kEach = 15;
+        std::atomic<int> failures {0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&] {
+                for (int i = 0; i < kEach; ++i) {
+                    try {
+                        db->transact([&](Transaction& tx) {
+                            Poco::Int64 n = 0;
+                            tx.session() << read, into(n), now;
+                            ++n;
+                            tx.session() << "UPDATE t_counter SET n = ? WHERE id = 1", use(n), now;
+                        });
+                    } catch (const std::exception&) {
+                        ++failures;
+                    }
+                }
+            });
+        for (auto& t : threads)
+            t.join();
+        CPPUNIT_ASSERT_EQUAL(0, failures.load());
+        Poco::Data::Session s = db->session();
+        Poco::Int64 n = 0;
+        s << "SELECT n FROM t_counter WHERE id = 1", into(n), now;
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(kThreads * kEach), n);
+    }
+
+    void translateFillsTheBackendTokens()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        const std::string sql
+            = db->translate("CREATE TABLE x (id ${PK}, body ${LONGTEXT}, data ${BLOB})${TABLE}");
+        CPPUNIT_ASSERT_MESSAGE(sql, sql.find("${") == std::string::npos);
+        if (db->dialect() == clinic::Dialect::SQLite)
+            CPPUNIT_ASSERT_EQUAL(
+                std::string("CREATE TABLE x (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT, data BLOB)"),
+                sql);
+        else
+            CPPUNIT_ASSERT_MESSAGE(sql,
+                sql.find("ENGINE=InnoDB") != std::string::npos && sql.find("LONGBLOB") != std::string::npos);
+        Poco::Data::Session s = db->session();
+        s << sql, now;
+    }
+
+    void describeHidesThePassword()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        const std::string text = db->describe();
+        if (db->dialect() == clinic::Dialect::SQLite) {
+            CPPUNIT_ASSERT_EQUAL("SQLite " + db->url().path, text);
+        } else {
+            CPPUNIT_ASSERT_MESSAGE(text, text.rfind("MariaDB ", 0) == 0);
+            CPPUNIT_ASSERT_MESSAGE(
+                text, db->url().password.empty() || text.find(db->url().password) == std::string::npos);
+        }
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(DatabaseTest);
