@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include <Poco/Data/PooledSessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Exception.h>
@@ -14,6 +15,7 @@
 #ifdef CLINICD_WITH_MYSQL
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/MySQL/MySQLException.h>
+#include <Poco/Data/MySQL/SessionImpl.h>
 #endif
 
 using namespace Poco::Data::Keywords;
@@ -53,6 +55,45 @@ private:
     DatabaseOptions _options;
 };
 
+/// The connection under a pool wrapper. PooledSessionImpl keeps impl()
+/// protected; naming it through a subclass is the standard-conforming way
+/// to reach it without changing POCO.
+struct PooledSessionAccess : Poco::Data::PooledSessionImpl {
+    static Poco::Data::SessionImpl* inner(const Poco::Data::PooledSessionImpl& pooled)
+    {
+        return (pooled.*(&PooledSessionAccess::impl))();
+    }
+};
+
+/// A session from the pool that is still connected. Poco's pool tests only
+/// its own "connected" flag, and isGood() trusts a connection whose last call
+/// succeeded, so a MariaDB connection the server dropped (restart, failover,
+/// wait_timeout) would be handed out forever. Each MariaDB session is pinged
+/// (one small round trip); a dead one is closed underneath its pool wrapper,
+/// and the pool drops it when it comes back and opens a fresh one.
+Poco::Data::Session livingSession(Poco::Data::SessionPool& pool, Dialect dialect)
+{
+    for (int attempt = 0;; ++attempt) {
+        Poco::Data::Session s = pool.get();
+        if (dialect == Dialect::SQLite || attempt > pool.capacity())
+            return s;
+#ifdef CLINICD_WITH_MYSQL
+        auto* pooled = dynamic_cast<Poco::Data::PooledSessionImpl*>(s.impl());
+        auto* inner = pooled
+            ? dynamic_cast<Poco::Data::MySQL::SessionImpl*>(PooledSessionAccess::inner(*pooled))
+            : nullptr;
+        if (!inner || mysql_ping(inner->handle()) == 0)
+            return s;
+        try {
+            inner->close();
+        } catch (const Poco::Exception&) {
+        }
+#else
+        return s;
+#endif
+    }
+}
+
 bool messageHas(const std::exception& e, std::initializer_list<const char*> needles)
 {
     std::string text;
@@ -90,7 +131,7 @@ DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
         = std::make_unique<PreparedSessionPool>(connector, _url.connectionString(), options.poolMax, options);
     // Open one session now so a wrong path or password fails at start, not
     // on the first request.
-    Poco::Data::Session first = _pool->get();
+    Poco::Data::Session first = livingSession(*_pool, _url.dialect);
     if (_url.dialect == Dialect::SQLite) {
         struct stat st { };
         if (::stat(_url.path.c_str(), &st) == 0) {
@@ -108,14 +149,14 @@ DatabaseImpl::~DatabaseImpl()
 
 Poco::Data::Session DatabaseImpl::session()
 {
-    return _pool->get();
+    return livingSession(*_pool, _url.dialect);
 }
 
 void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
 {
     constexpr int kAttempts = 5;
     for (int attempt = 1;; ++attempt) {
-        Poco::Data::Session s = _pool->get();
+        Poco::Data::Session s = livingSession(*_pool, _url.dialect);
         Transaction tx(s, _url.dialect);
         bool begun = false;
         try {
@@ -195,7 +236,7 @@ ReadinessResult DatabaseImpl::check()
                 || static_cast<unsigned long long>(st.st_ino) != _fileInode)
                 return {false, "database file " + _url.path + " was replaced while open"};
         }
-        Poco::Data::Session s = _pool->get();
+        Poco::Data::Session s = livingSession(*_pool, _url.dialect);
         int one = 0;
         s << "SELECT 1", into(one), now;
         if (one != 1)

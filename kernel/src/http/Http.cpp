@@ -7,10 +7,38 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/TextIterator.h>
+#include <Poco/UTF8Encoding.h>
 
 #include "clinic/Json.h"
 
 namespace clinic {
+
+namespace {
+
+bool isUtf8(const std::string& text)
+{
+    Poco::UTF8Encoding utf8;
+    for (Poco::TextIterator it(text, utf8), end(text); it != end; ++it)
+        if (*it < 0)
+            return false;
+    return true;
+}
+
+/// Poco 1.11's parser refuses a bare scalar ("text", 12, null) at the top
+/// level, which RFC 8259 allows: tell such a body apart from broken JSON.
+bool isJsonScalar(const std::string& body)
+{
+    try {
+        Poco::JSON::Parser parser;
+        auto wrapped = parser.parse("[" + body + "]").extract<Poco::JSON::Array::Ptr>();
+        return wrapped && wrapped->size() == 1;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+} // namespace
 
 const std::string& Request::param(const std::string& name) const
 {
@@ -58,9 +86,13 @@ Poco::JSON::Object::Ptr Request::jsonObject() const
     try {
         Poco::JSON::Parser parser;
         parsed = parser.parse(body);
-    } catch (const Poco::Exception& e) {
-        throw HttpError(400, "MALFORMED_JSON", "the request body is not valid JSON");
     } catch (const std::exception&) {
+        // Poco's parser refuses both of these as malformed, but a client
+        // sent well-formed JSON with a bad value: that is a 422.
+        if (!isUtf8(body))
+            throw HttpError::validation({{"body", "must be valid UTF-8"}});
+        if (isJsonScalar(body))
+            throw HttpError::validation({{"body", "must be a JSON object"}});
         throw HttpError(400, "MALFORMED_JSON", "the request body is not valid JSON");
     }
     if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
