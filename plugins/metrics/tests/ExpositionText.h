@@ -1,0 +1,60 @@
+#pragma once
+
+// Reading the Prometheus text format in tests, and the traffic the metrics
+// tests drive through the example plugin.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "TestSupport.h"
+
+namespace clinic::test::metrics {
+
+/// One sample line: name{labels} value.
+struct Sample {
+    std::string name;
+    std::map<std::string, std::string> labels;
+    double value = 0;
+};
+
+/// Every sample line of an exposition (comments skipped). Throws on a line
+/// that is not name[{labels}] value, so a malformed exposition fails loudly.
+std::vector<Sample> parseExposition(const std::string& text);
+
+/// The value of the sample with exactly these labels, or 0 if there is none
+/// (a counter that never moved has no series yet).
+double valueOf(const std::vector<Sample>& samples, const std::string& name,
+    const std::map<std::string, std::string>& labels = {});
+
+/// Whether a sample with this name (any labels) exists.
+bool hasMetric(const std::vector<Sample>& samples, const std::string& name);
+
+/// The metric family names in an exposition (from # TYPE lines).
+std::vector<std::string> familyNames(const std::string& text);
+
+/// The full path of a program on PATH, or "" if there is none.
+std::string findProgram(const std::string& name);
+
+/// Daemon options that load the metrics and example plugins with a small body
+/// limit (so a 413 is cheap to provoke).
+Daemon::Options metricsDaemonOptions();
+
+/// What driveTraffic did, so a test can assert exactly that much movement.
+struct Traffic {
+    static constexpr int kCreated = 1; ///< POST note -> 201
+    static constexpr int kInvalid = 1; ///< POST note without text -> 422
+    static constexpr int kUnmatched404 = 3; ///< GET of paths no route matches
+    static constexpr int kNoteMissing = 1; ///< GET note that does not exist -> 404 on the template
+    static constexpr int kNoteFound = 1; ///< GET the created note -> 200
+    static constexpr int kTooLarge = 1; ///< POST over the body limit -> 413
+    std::string noteId; ///< the created note's id, which must never be a label
+};
+
+/// The text a created note carries; it must never appear in /metrics.
+extern const char* const kNoteText;
+
+/// Drives the traffic above through client; asserts each status on the way.
+Traffic driveTraffic(HttpClient& client);
+
+} // namespace clinic::test::metrics
