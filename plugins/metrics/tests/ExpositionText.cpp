@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -113,6 +114,16 @@ std::string findProgram(const std::string& name)
             return candidate;
     }
     return "";
+}
+
+std::string requireProgram(const std::string& program, const std::string& reason)
+{
+    std::string path = findProgram(program);
+    if (path.empty()) {
+        std::cout << "SKIPPED: " << reason << std::endl;
+        std::exit(77);
+    }
+    return path;
 }
 
 Daemon::Options metricsDaemonOptions()

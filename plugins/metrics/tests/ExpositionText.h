@@ -36,6 +36,13 @@ std::vector<std::string> familyNames(const std::string& text);
 /// The full path of a program on PATH, or "" if there is none.
 std::string findProgram(const std::string& name);
 
+/// For a static initializer: if program is not on PATH, prints
+/// "SKIPPED: reason" and exits 77 (ctest: skipped) before any test runs.
+/// Exits rather than calling skipAll(), whose reason, set from another
+/// translation unit's static initializer, can be reset by the harness's own
+/// static initialization running later.
+std::string requireProgram(const std::string& program, const std::string& reason);
+
 /// Daemon options that load the metrics and example plugins with a small body
 /// limit (so a 413 is cheap to provoke).
 Daemon::Options metricsDaemonOptions();

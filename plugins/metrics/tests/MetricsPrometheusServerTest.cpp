@@ -25,14 +25,9 @@ using namespace clinic::test::metrics;
 
 namespace {
 
-const std::string prometheusBinary = findProgram("prometheus");
-
-const bool skipWithoutPrometheus = [] {
-    if (prometheusBinary.empty())
-        skipAll("the prometheus server is not installed (apt-get install -y --no-install-recommends "
-                "prometheus); no real Prometheus scraped the daemon");
-    return true;
-}();
+const std::string prometheusBinary = requireProgram("prometheus",
+    "the prometheus server is not installed (apt-get install -y --no-install-recommends prometheus); "
+    "no real Prometheus scraped the daemon");
 
 /// A Prometheus server of our own: temp config and storage, a free loopback
 /// port, stopped by its pid (SIGTERM, then SIGKILL) when the test ends.

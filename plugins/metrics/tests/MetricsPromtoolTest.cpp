@@ -16,14 +16,9 @@ using namespace clinic::test::metrics;
 
 namespace {
 
-const std::string promtool = findProgram("promtool");
-
-const bool skipWithoutPromtool = [] {
-    if (promtool.empty())
-        skipAll("promtool is not installed (apt-get install -y --no-install-recommends prometheus); "
-                "the exposition, alert rules and scrape config were not checked");
-    return true;
-}();
+const std::string promtool = requireProgram("promtool",
+    "promtool is not installed (apt-get install -y --no-install-recommends prometheus); "
+    "the exposition, alert rules and scrape config were not checked");
 
 std::string packaging(const std::string& file)
 {
