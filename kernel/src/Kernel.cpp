@@ -246,6 +246,10 @@ std::map<std::string, int> Kernel::pendingMigrations()
 
 void Kernel::startPlugins()
 {
+    // The kernel's routes go in first, so a plugin that declares one of
+    // them fails its own start instead of the kernel's (which would stop
+    // the whole daemon).
+    registerKernelRoutes();
     // Published before any plugin starts so the metrics plugin finds it; the
     // gauges it refreshes are read at scrape time rather than on a timer.
     _kernelMetrics
@@ -444,7 +448,6 @@ void Kernel::registerKernelRoutes()
 
 void Kernel::startHttp()
 {
-    registerKernelRoutes();
     HttpOptions options;
     options.address = _config->getString("http.address");
     options.port = _config->getInt("http.port");

@@ -71,8 +71,15 @@ MariaDbServer::MariaDbServer()
             if (::chown(_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0)
                 throw std::runtime_error("cannot chown " + _dir + " to mysql");
     }
+    // A private tmpdir: the default /tmp is shared with parallel test
+    // processes, and install-db's temporary tables have clashed there.
+    Poco::File(_dir + "/tmp").createDirectories();
+    if (isRoot())
+        if (passwd* pw = ::getpwnam("mysql"))
+            if (::chown((_dir + "/tmp").c_str(), pw->pw_uid, pw->pw_gid) != 0)
+                throw std::runtime_error("cannot chown " + _dir + "/tmp to mysql");
     std::vector<std::string> args = {"--no-defaults", "--datadir=" + _dir + "/data",
-        "--auth-root-authentication-method=socket", "--skip-test-db"};
+        "--tmpdir=" + _dir + "/tmp", "--auth-root-authentication-method=socket", "--skip-test-db"};
     if (isRoot())
         args.push_back("--user=mysql");
     auto init = runProcess(findProgram({"mariadb-install-db", "mysql_install_db"}), args, {}, "", 180);
@@ -95,7 +102,7 @@ void MariaDbServer::launch()
 {
     std::vector<std::string> argv = {findProgram({"mariadbd", "mysqld"}), "--no-defaults",
         "--datadir=" + _dir + "/data", "--socket=" + _socket, "--port=" + std::to_string(_port),
-        "--bind-address=127.0.0.1", "--pid-file=" + _dir + "/mariadbd.pid",
+        "--bind-address=127.0.0.1", "--pid-file=" + _dir + "/mariadbd.pid", "--tmpdir=" + _dir + "/tmp",
         "--log-error=" + _dir + "/error.log", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
         "--innodb-log-file-size=48M", "--max-connections=400", "--skip-name-resolve"};
     if (isRoot())

@@ -56,6 +56,24 @@ bool validUtf8(const std::string& s)
     return true;
 }
 
+/// C0 controls other than tab and line breaks, DEL, and the C1 controls
+/// (U+0080..U+009F, UTF-8 C2 80..C2 9F): none belongs in a name or a note,
+/// and some terminals act on them.
+bool hasControlCharacters(const std::string& s)
+{
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7F)
+            return true;
+        if (c == 0xC2 && i + 1 < s.size()) {
+            auto next = static_cast<unsigned char>(s[i + 1]);
+            if (next >= 0x80 && next <= 0x9F)
+                return true;
+        }
+    }
+    return false;
+}
+
 std::size_t utf8Length(const std::string& s)
 {
     std::size_t n = 0;
@@ -97,11 +115,10 @@ std::optional<std::string> FieldReader::optionalString(
         fail(field, "must be valid UTF-8");
         return std::nullopt;
     }
-    for (unsigned char c : s)
-        if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-            fail(field, "must not contain control characters");
-            return std::nullopt;
-        }
+    if (hasControlCharacters(s)) {
+        fail(field, "must not contain control characters");
+        return std::nullopt;
+    }
     std::size_t len = utf8Length(s);
     if (len < minLen) {
         fail(field,
