@@ -14,6 +14,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "auth/IdentityMigrations.h"
 #include "clinic/Json.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
@@ -71,6 +72,8 @@ public:
     const Clock& clock() const override { return _kernel.clock(); }
     ServiceRegistry& services() override { return _kernel.services(); }
     std::string dataDir() const override { return _kernel.dataDir(); }
+    AuditTrail& audit() override { return _kernel.audit(); }
+    const AccessPolicy& access() const override { return _kernel.access(); }
     void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
     {
         _checks.emplace_back(_plugin + "." + name, std::move(check));
@@ -110,7 +113,7 @@ std::vector<Migration> kernelMigrations()
 {
     // Version 1 only marks the kernel schema as present; the identity, rules
     // and jobs work add their tables as further versions.
-    return {
+    std::vector<Migration> migrations = {
         Migration(1, "kernel schema present", {}),
         // Accounts: clinicctl user add writes them, the identity layer logs
         // them in. Instants are seconds since the epoch, UTC.
@@ -120,6 +123,9 @@ std::vector<Migration> kernelMigrations()
              " patient_id BIGINT NULL, doctor_id BIGINT NULL,"
              " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)${TABLE}"}),
     };
+    for (auto& m : identityMigrations())
+        migrations.push_back(std::move(m));
+    return migrations;
 }
 
 std::vector<std::string> splitList(const std::string& list)
@@ -192,6 +198,9 @@ void Kernel::openDatabase(bool migrate)
             _log.information("kernel: applied %d migration(s)", ran);
     }
     addReadinessCheck("database", [this] { return _db->check(); });
+    // Plugins reach these through Host::audit() and Host::access() from start().
+    _audit = std::make_unique<AuditLog>(*_db, *_clock);
+    _access = std::make_unique<AccessRules>(*_config, _services);
 }
 
 void Kernel::loadPlugins()
@@ -420,6 +429,29 @@ void Kernel::registerKernelRoutes()
                  },
                  "the daemon's clock, for terminal clock sync"},
         "kernel");
+    addRoute({"GET", "/api/v1/system/routes", Access::only({"admin"}),
+                 [this](Request&) {
+                     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+                     for (const auto& r : _router.routes()) {
+                         auto o = makeObject();
+                         o->set("method", r->route.method);
+                         o->set("pattern", r->route.pattern);
+                         o->set("owner", r->owner);
+                         const Access& a = r->route.access;
+                         o->set("access", a.isPublic ? "public" : a.roles.empty() ? "authenticated" : "roles");
+                         Poco::JSON::Array::Ptr roles = new Poco::JSON::Array;
+                         for (const auto& role : a.roles)
+                             roles->add(role);
+                         o->set("roles", roles);
+                         o->set("summary", r->route.summary);
+                         items->add(o);
+                     }
+                     auto o = makeObject();
+                     o->set("items", items);
+                     return Response::json(o);
+                 },
+                 "admin: every route with its method, pattern, owner and who may call it"},
+        "kernel");
     addRoute({"GET", "/api/v1/system/plugins", Access::open(),
                  [this](Request&) {
                      Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
@@ -448,6 +480,10 @@ void Kernel::registerKernelRoutes()
 
 void Kernel::startHttp()
 {
+    // Reads (or makes) the signing key: a key file open to group or others
+    // stops the start here.
+    _identity = std::make_unique<IdentityService>(*_db, *_clock, *_config, *_audit, _services, dataDir());
+    _identity->addRoutes([this](Route route) { addRoute(std::move(route), "kernel"); });
     HttpOptions options;
     options.address = _config->getString("http.address");
     options.port = _config->getInt("http.port");
@@ -458,7 +494,10 @@ void Kernel::startHttp()
     options.keepAliveSeconds = _config->getInt("http.keepalive_seconds");
     options.tlsCert = _config->getString("http.tls.cert", "");
     options.tlsKey = _config->getString("http.tls.key", "");
+    for (const auto& origin : splitList(_config->getString("http.cors_origins", "")))
+        options.corsOrigins.insert(origin);
     _http = std::make_unique<HttpService>(_router, *_registry, options);
+    _http->setAuthenticator([this](Request& request) { _identity->authenticate(request); });
     _http->start();
     _log.information("serving %s on %s:%d (%d routes)", std::string(_http->secure() ? "HTTPS" : "HTTP"),
         options.address, _http->port(), static_cast<int>(_router.routes().size()));

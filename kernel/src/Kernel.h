@@ -12,6 +12,9 @@
 #include <Poco/Util/LayeredConfiguration.h>
 
 #include "KernelMetrics.h"
+#include "audit/AuditLog.h"
+#include "auth/AccessRules.h"
+#include "auth/IdentityService.h"
 #include "clinic/Host.h"
 #include "db/DatabaseImpl.h"
 #include "host/PluginManager.h"
@@ -70,6 +73,10 @@ public:
     const Clock& clock() const { return *_clock; }
     ServiceRegistry& services() { return _services; }
     HttpService* http() { return _http.get(); }
+    /// The audit trail and access policy plugins get through Host; they exist
+    /// once openDatabase() has run.
+    AuditLog& audit() { return *_audit; }
+    const AccessPolicy& access() const { return *_access; }
     std::string dataDir() const;
 
     /// Calls loadDemoData(host, dir) on every started plugin in start order
@@ -96,6 +103,9 @@ private:
     std::unique_ptr<PluginManager> _plugins;
     RouterImpl _router;
     ServiceTable _services;
+    std::unique_ptr<AuditLog> _audit;
+    std::unique_ptr<AccessRules> _access;
+    std::unique_ptr<IdentityService> _identity;
     std::unique_ptr<HttpService> _http;
     std::vector<std::unique_ptr<Host>> _hosts;
     std::vector<std::pair<std::string, std::function<ReadinessResult()>>> _checks;

@@ -10,6 +10,8 @@
 #include <Poco/Logger.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include "clinic/Access.h"
+#include "clinic/Audit.h"
 #include "clinic/Database.h"
 #include "clinic/Http.h"
 
@@ -79,6 +81,11 @@ public:
     virtual ServiceRegistry& services() = 0;
     /// The daemon's data directory (documents, keys): exists and is writable.
     virtual std::string dataDir() const = 0;
+
+    /// The append-only audit trail: record every read or write of patient data.
+    virtual AuditTrail& audit() = 0;
+    /// Who may see which patient's data (config access.*).
+    virtual const AccessPolicy& access() const = 0;
 
     /// A check /health/ready runs; a failing one makes it 503 naming check.
     virtual void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) = 0;

@@ -214,6 +214,16 @@ int HttpService::stop(int drainSeconds)
     return left;
 }
 
+std::optional<std::string> HttpService::corsOrigin(const Request& request) const
+{
+    if (_options.corsOrigins.empty())
+        return std::nullopt;
+    auto origin = request.header("origin");
+    if (!origin || !_options.corsOrigins.count(*origin))
+        return std::nullopt;
+    return origin;
+}
+
 void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -260,7 +270,11 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
                 "the request body is over the limit of " + std::to_string(limit) + " bytes");
         }
         try {
-            if (!readBody(request.stream(), limit, req.body)) {
+            // A request with neither Content-Length nor chunked encoding has no
+            // body (RFC 9112 6.3); POCO would read such an OPTIONS or POST
+            // to the end of the connection and hang until the timeout.
+            const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
+            if (hasBody && !readBody(request.stream(), limit, req.body)) {
                 closeConnection = true;
                 _metrics->bodyRejections.Increment();
                 throw HttpError(413, "PAYLOAD_TOO_LARGE",
@@ -274,6 +288,19 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
         if (!match.route) {
             if (match.allowedMethods.empty())
                 throw HttpError::notFound("no such resource: " + req.path);
+            // A CORS preflight from an allowed origin: answered here, before
+            // any access check, as browsers send it without credentials.
+            if (req.method == "OPTIONS" && corsOrigin(req) && req.header("access-control-request-method")) {
+                std::string allow;
+                for (const auto& m : match.allowedMethods)
+                    allow += (allow.empty() ? "" : ", ") + m;
+                res = Response::noContent();
+                res.headers.emplace_back("Access-Control-Allow-Methods", allow);
+                res.headers.emplace_back(
+                    "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID");
+                res.headers.emplace_back("Access-Control-Max-Age", "600");
+                throw Preflight {};
+            }
             HttpError error(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed here");
             std::string allow;
             for (const auto& m : match.allowedMethods)
@@ -296,9 +323,13 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
                 throw HttpError::forbidden();
         }
         res = route.handler(req);
+    } catch (const Preflight&) {
+        routeLabel = "preflight";
     } catch (const HttpError& e) {
         res = Response::text(errorEnvelope(e, requestId), "application/json; charset=utf-8", e.status());
         res.headers.insert(res.headers.end(), e.headers().begin(), e.headers().end());
+        if (e.status() == 401)
+            res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"clinicd\"");
     } catch (const Poco::Exception& e) {
         log.error("%s %s failed: %s", req.method, req.path, e.displayText());
         res = Response::text(
@@ -324,6 +355,11 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
             response.set("Cache-Control", "no-store");
         if (secure())
             response.set("Strict-Transport-Security", "max-age=31536000");
+        if (auto origin = corsOrigin(req)) {
+            response.set("Access-Control-Allow-Origin", *origin);
+            response.set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After");
+            response.set("Vary", "Origin");
+        }
         for (const auto& [name, value] : res.headers)
             response.set(name, value);
         if (closeConnection)

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <Poco/Net/HTTPServer.h>
@@ -27,6 +29,9 @@ struct HttpOptions {
     int keepAliveSeconds = 10;
     std::string tlsCert;
     std::string tlsKey;
+    /// Browser origins allowed to call the API (http.cors_origins); empty:
+    /// no CORS headers and no preflight answers.
+    std::set<std::string> corsOrigins;
 };
 
 struct HttpMetrics;
@@ -58,6 +63,11 @@ public:
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
 private:
+    /// Thrown inside handle() once a CORS preflight answer is ready.
+    struct Preflight { };
+    /// The request's Origin if CORS is on and it is listed.
+    std::optional<std::string> corsOrigin(const Request& request) const;
+
     const RouterImpl& _router;
     HttpOptions _options;
     std::unique_ptr<HttpMetrics> _metrics;

@@ -1,0 +1,167 @@
+#include "auth/TokenSigner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JWT/Token.h>
+#include <openssl/rand.h>
+
+namespace clinic {
+
+namespace {
+
+std::string hex(const unsigned char* data, std::size_t n)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(n * 2);
+    for (std::size_t i = 0; i < n; ++i) {
+        out += digits[data[i] >> 4];
+        out += digits[data[i] & 0xF];
+    }
+    return out;
+}
+
+std::string readKeyFile(const std::string& path)
+{
+    struct stat st { };
+    if (::stat(path.c_str(), &st) != 0)
+        throw std::runtime_error("signing key " + path + ": " + std::strerror(errno));
+    if (st.st_mode & (S_IRWXG | S_IRWXO))
+        throw std::runtime_error("signing key " + path
+            + " is readable or writable by group or others; chmod 600 it (anyone who reads it can sign"
+              " tokens)");
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string key = buffer.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' '))
+        key.pop_back();
+    if (key.size() < 32)
+        throw std::runtime_error("signing key " + path + " is shorter than 32 bytes");
+    return key;
+}
+
+/// Creates the key file exclusively, so two daemons sharing a data
+/// directory cannot each write a different key.
+std::string createKeyFile(const std::string& path)
+{
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        throw std::runtime_error("cannot make a signing key: no randomness from OpenSSL");
+    const std::string key = hex(raw, sizeof(raw));
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return readKeyFile(path);
+        throw std::runtime_error("cannot create signing key " + path + ": " + std::strerror(errno));
+    }
+    const std::string line = key + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) {
+        ::unlink(path.c_str());
+        throw std::runtime_error("cannot write signing key " + path);
+    }
+    return key;
+}
+
+bool integerClaim(const Poco::JSON::Object& payload, const std::string& name, Poco::Int64& out)
+{
+    if (!payload.has(name))
+        return false;
+    Poco::Dynamic::Var v = payload.get(name);
+    if (!v.isInteger())
+        return false;
+    out = v.convert<Poco::Int64>();
+    return true;
+}
+
+bool stringClaim(const Poco::JSON::Object& payload, const std::string& name, std::string& out)
+{
+    if (!payload.has(name))
+        return false;
+    Poco::Dynamic::Var v = payload.get(name);
+    if (!v.isString())
+        return false;
+    out = v.convert<std::string>();
+    return !out.empty();
+}
+
+} // namespace
+
+TokenSigner::TokenSigner(std::string key)
+    : _signer(key)
+{
+}
+
+TokenSigner TokenSigner::fromConfig(const std::string& secretFile, const std::string& dataDir)
+{
+    if (!secretFile.empty())
+        return TokenSigner(readKeyFile(secretFile));
+    const std::string path = dataDir + "/jwt.key";
+    struct stat st { };
+    if (::stat(path.c_str(), &st) == 0)
+        return TokenSigner(readKeyFile(path));
+    return TokenSigner(createKeyFile(path));
+}
+
+std::string TokenSigner::sign(const AccessClaims& claims) const
+{
+    Poco::JWT::Token token;
+    token.setType("JWT");
+    token.setSubject(std::to_string(claims.userId));
+    // Integers, not setIssuedAt(): POCO writes a fractional iat.
+    token.payload().set("iat", claims.issuedAt);
+    token.payload().set("exp", claims.expiresAt);
+    token.payload().set("sid", claims.sessionId);
+    token.payload().set("role", claims.role);
+    return _signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
+}
+
+std::optional<AccessClaims> TokenSigner::verify(const std::string& jwt, Poco::Int64 nowSeconds) const
+{
+    if (jwt.empty() || jwt.size() > 4096)
+        return std::nullopt;
+    Poco::JWT::Token token;
+    try {
+        // The signer accepts HS256 only, so "alg": "none" or RS256 fail here.
+        if (!_signer.tryVerify(jwt, token))
+            return std::nullopt;
+    } catch (const Poco::Exception&) {
+        return std::nullopt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (token.getAlgorithm() != Poco::JWT::Signer::ALGO_HS256)
+        return std::nullopt;
+    AccessClaims claims;
+    const Poco::JSON::Object& payload = token.payload();
+    std::string subject;
+    if (!stringClaim(payload, "sub", subject) || !stringClaim(payload, "sid", claims.sessionId)
+        || !stringClaim(payload, "role", claims.role) || !integerClaim(payload, "iat", claims.issuedAt)
+        || !integerClaim(payload, "exp", claims.expiresAt))
+        return std::nullopt;
+    try {
+        std::size_t used = 0;
+        claims.userId = std::stoll(subject, &used);
+        if (used != subject.size() || claims.userId <= 0)
+            return std::nullopt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    // POCO checks only the signature: expiry is ours.
+    if (claims.expiresAt <= nowSeconds)
+        return std::nullopt;
+    return claims;
+}
+
+} // namespace clinic

@@ -1,0 +1,232 @@
+// The authorization matrix: every route the daemon reports in
+// GET /api/v1/system/routes, called by each role, without a token, with an
+// expired token and with tampered tokens, gets the documented answer.
+//
+// The expected access of each route lives in kExpected below. A route the
+// table does not know fails the test ("undeclared route"): a new route joins
+// the matrix by adding its line here, next to the documentation of who may
+// call it.
+
+#include <sys/stat.h>
+
+#include <Poco/File.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "IdentityTestSupport.h"
+
+using namespace clinic::test;
+
+namespace {
+
+const std::string kSecret = "matrix-signing-key-0123456789abcdef0123456789";
+
+/// "public", "authenticated", or a comma list of roles (sorted).
+const std::map<std::string, std::string> kExpected = {
+    // kernel
+    {"GET /health/live", "public"},
+    {"GET /health/ready", "public"},
+    {"GET /api/v1/time", "public"},
+    {"GET /api/v1/system/plugins", "public"},
+    {"GET /api/v1/system/routes", "admin"},
+    {"POST /api/v1/auth/login", "public"},
+    {"POST /api/v1/auth/refresh", "public"},
+    {"POST /api/v1/auth/register", "public"},
+    {"POST /api/v1/auth/logout", "authenticated"},
+    {"GET /api/v1/auth/me", "authenticated"},
+    {"GET /api/v1/users", "admin"},
+    {"POST /api/v1/users", "admin"},
+    {"GET /api/v1/users/{id}", "admin"},
+    {"PATCH /api/v1/users/{id}", "admin"},
+    {"GET /api/v1/audit", "admin"},
+    {"POST /api/v1/system/rules/reload", "admin"},
+    // metrics plugin
+    {"GET /metrics", "public"},
+    // example plugin
+    {"POST /api/v1/example/notes", "public"},
+    {"GET /api/v1/example/notes/{id}", "public"},
+};
+
+const std::vector<std::string> kRoles = {"admin", "doctor", "nurse", "receptionist", "patient"};
+
+std::string accessOf(const Poco::JSON::Object::Ptr& route)
+{
+    const std::string access = route->getValue<std::string>("access");
+    if (access != "roles")
+        return access;
+    std::vector<std::string> roles;
+    auto list = route->getArray("roles");
+    for (std::size_t i = 0; i < list->size(); ++i)
+        roles.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+    std::sort(roles.begin(), roles.end());
+    std::string out;
+    for (const auto& r : roles)
+        out += (out.empty() ? "" : ",") + r;
+    return out;
+}
+
+bool allows(const std::string& access, const std::string& role)
+{
+    if (access == "public" || access == "authenticated")
+        return true;
+    std::string padded = "," + access + ",";
+    return padded.find("," + role + ",") != std::string::npos;
+}
+
+/// A concrete path for a pattern: every {param} becomes 1.
+std::string concrete(const std::string& pattern)
+{
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '{') {
+            out += "1";
+            i = pattern.find('}', i);
+        } else {
+            out += pattern[i];
+        }
+    }
+    return out;
+}
+
+std::string mint(const std::string& sub, const std::string& sid, const std::string& role, std::int64_t iat,
+    std::int64_t exp)
+{
+    Poco::JWT::Token token;
+    token.setType("JWT");
+    token.setSubject(sub);
+    token.payload().set("sid", sid);
+    token.payload().set("role", role);
+    token.payload().set("iat", static_cast<Poco::Int64>(iat));
+    token.payload().set("exp", static_cast<Poco::Int64>(exp));
+    return Poco::JWT::Signer(kSecret).sign(token, Poco::JWT::Signer::ALGO_HS256);
+}
+
+std::string sessionOf(const std::string& token)
+{
+    const auto dot1 = token.find('.'), dot2 = token.rfind('.');
+    auto payload = unbase64Url(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    return payload.substr(payload.find("\"sid\":\"") + 7, 32);
+}
+
+} // namespace
+
+class AuthorizationMatrixTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(AuthorizationMatrixTest);
+    CPPUNIT_TEST(everyRouteAnswersEachCallerAsDeclared);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void everyRouteAnswersEachCallerAsDeclared()
+    {
+        TempDir keys;
+        const std::string keyFile = keys.file("jwt.key");
+        writeFile(keyFile, kSecret);
+        ::chmod(keyFile.c_str(), 0600);
+        std::string load;
+        for (const std::string plugin : {"example", "metrics"})
+            if (Poco::File(pluginDir() + "/clinic_" + plugin + ".so").exists())
+                load += (load.empty() ? "" : ",") + plugin;
+        Daemon::Options o;
+        o.config["auth.jwt_secret_file"] = keyFile;
+        o.config["plugins.load"] = load;
+        o.config["auth.rate_limit_per_minute"] = "0";
+        Daemon d(o);
+        auto c = d.client();
+
+        std::map<std::string, Account> accounts;
+        accounts["admin"] = firstAdmin(d, c);
+        for (const auto& role : kRoles)
+            if (role != "admin")
+                accounts[role] = createAndSignIn(c, accounts["admin"], "matrix." + role, role,
+                    role == "patient"      ? "\"patient_id\":1"
+                        : role == "doctor" ? "\"doctor_id\":1"
+                                           : "");
+
+        auto listed = c.get("/api/v1/system/routes", bearer(accounts["admin"].accessToken));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(listed.body, 200, listed.status);
+        auto routes = listed.json()->getArray("items");
+        CPPUNIT_ASSERT(routes->size() >= 10);
+
+        const Account& nurse = accounts["nurse"];
+        const std::int64_t t = std::time(nullptr);
+        const std::string expired
+            = mint(std::to_string(nurse.id), sessionOf(nurse.accessToken), "nurse", t - 1000, t - 5);
+        std::string flipped = accounts["admin"].accessToken;
+        flipped[flipped.rfind('.') + 2] = flipped[flipped.rfind('.') + 2] == 'A' ? 'B' : 'A';
+        // A patient's token with the role claim rewritten to admin, signature kept.
+        std::string promoted;
+        {
+            const std::string& p = accounts["patient"].accessToken;
+            const auto dot1 = p.find('.'), dot2 = p.rfind('.');
+            std::string payload = unbase64Url(p.substr(dot1 + 1, dot2 - dot1 - 1));
+            payload.replace(payload.find("\"patient\""), 9, "\"admin\"");
+            promoted = p.substr(0, dot1 + 1) + base64Url(payload) + p.substr(dot2);
+        }
+        const std::map<std::string, std::string> badTokens = {{"no token", ""}, {"expired token", expired},
+            {"flipped signature", flipped}, {"role claim changed", promoted}};
+
+        std::vector<std::string> failures;
+        std::set<std::string> covered;
+        for (std::size_t i = 0; i < routes->size(); ++i) {
+            auto route = routes->getObject(static_cast<unsigned>(i));
+            const std::string method = route->getValue<std::string>("method");
+            const std::string pattern = route->getValue<std::string>("pattern");
+            const std::string key = method + " " + pattern;
+            auto expected = kExpected.find(key);
+            if (expected == kExpected.end()) {
+                failures.push_back("undeclared route: " + key + " (owner "
+                    + route->getValue<std::string>("owner") + ", access " + accessOf(route)
+                    + "): add it to kExpected");
+                continue;
+            }
+            covered.insert(key);
+            const std::string declared = accessOf(route);
+            if (declared != expected->second) {
+                failures.push_back(key + ": declared " + declared + ", documented " + expected->second);
+                continue;
+            }
+            const std::string path = concrete(pattern);
+            const std::string body = method == "GET" ? "" : "{}";
+
+            for (const auto& [what, token] : badTokens) {
+                auto r = c.request(method, path, body,
+                    token.empty() ? std::map<std::string, std::string> {} : bearer(token));
+                if (declared == "public") {
+                    if (r.status == 401 || r.status == 403)
+                        failures.push_back(
+                            key + " with " + what + ": public route answered " + std::to_string(r.status));
+                } else if (r.status != 401) {
+                    failures.push_back(
+                        key + " with " + what + ": expected 401, got " + std::to_string(r.status));
+                }
+            }
+            for (const auto& role : kRoles) {
+                // Logging out ends the session the rest of the matrix uses:
+                // use a throwaway session for it.
+                std::string token = accounts[role].accessToken;
+                if (key == "POST /api/v1/auth/logout")
+                    token = signIn(c, accounts[role].username).accessToken;
+                auto r = c.request(method, path, body, bearer(token));
+                const bool allowed = allows(declared, role);
+                if (allowed && (r.status == 401 || r.status == 403))
+                    failures.push_back(key + " as " + role + ": allowed, but got " + std::to_string(r.status)
+                        + " " + r.body.substr(0, 120));
+                if (!allowed && r.status != 403)
+                    failures.push_back(
+                        key + " as " + role + ": expected 403, got " + std::to_string(r.status));
+            }
+        }
+        // The routes every daemon has must have been listed.
+        for (const std::string must : {"GET /api/v1/auth/me", "GET /api/v1/users", "GET /api/v1/audit",
+                 "GET /api/v1/system/routes", "POST /api/v1/auth/login"})
+            if (!covered.count(must))
+                failures.push_back("not listed by /api/v1/system/routes: " + must);
+        std::string report;
+        for (const auto& f : failures)
+            report += "\n  " + f;
+        CPPUNIT_ASSERT_MESSAGE("authorization matrix:" + report, failures.empty());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(AuthorizationMatrixTest);
