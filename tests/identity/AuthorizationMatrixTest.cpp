@@ -217,9 +217,15 @@ public:
                         key + " as " + role + ": expected 403, got " + std::to_string(r.status));
             }
         }
-        // The routes every daemon has must have been listed.
-        for (const std::string must : {"GET /api/v1/auth/me", "GET /api/v1/users", "GET /api/v1/audit",
-                 "GET /api/v1/system/routes", "POST /api/v1/auth/login"})
+        // The routes every daemon has, and those of the plugins loaded, must
+        // have been listed and exercised.
+        std::vector<std::string> must = {"GET /api/v1/auth/me", "GET /api/v1/users", "GET /api/v1/audit",
+            "GET /api/v1/system/routes", "POST /api/v1/auth/login"};
+        if (load.find("metrics") != std::string::npos)
+            must.push_back("GET /metrics");
+        if (load.find("example") != std::string::npos)
+            must.push_back("GET /api/v1/example/notes/{id}");
+        for (const auto& must : must)
             if (!covered.count(must))
                 failures.push_back("not listed by /api/v1/system/routes: " + must);
         std::string report;

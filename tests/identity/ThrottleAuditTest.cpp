@@ -165,7 +165,8 @@ public:
         auto bad = c.get("/api/v1/audit?patient_id=x&from=yesterday&limit=9999", bearer(admin.accessToken));
         CPPUNIT_ASSERT_EQUAL(422, bad.status);
         auto fields = bad.json()->getObject("error")->getObject("details")->getObject("fields");
-        CPPUNIT_ASSERT_MESSAGE(bad.body, fields->has("patient_id") && fields->has("from") && fields->has("limit"));
+        CPPUNIT_ASSERT_MESSAGE(
+            bad.body, fields->has("patient_id") && fields->has("from") && fields->has("limit"));
         CPPUNIT_ASSERT_EQUAL(403, c.get("/api/v1/audit", bearer(nurse.accessToken)).status);
     }
 

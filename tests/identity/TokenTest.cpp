@@ -58,6 +58,7 @@ class TokenTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(anExpiredAccessTokenIs401AndRefreshStillWorks);
     CPPUNIT_TEST(tamperedAndForeignTokensAre401);
     CPPUNIT_TEST(theSigningKeyIsMadeOnceWithMode0600AndAnOpenOneIsRefused);
+    CPPUNIT_TEST(aSessionOverItsPerMinuteBudgetIs429);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -293,6 +294,32 @@ public:
         int code = d.waitExit(30);
         CPPUNIT_ASSERT_MESSAGE(d.log(), code != 0 && code != -1);
         CPPUNIT_ASSERT_MESSAGE(d.log(), d.log().find("group or others") != std::string::npos);
+    }
+
+    void aSessionOverItsPerMinuteBudgetIs429()
+    {
+        Daemon::Options o;
+        o.config["auth.rate_limit_per_minute"] = "5";
+        Daemon d(o);
+        auto c = d.client();
+        auto admin = firstAdmin(d, c);
+        auto other = signIn(c, admin.username);
+        int limited = 0;
+        std::string retryAfter;
+        for (int i = 0; i < 12; ++i) {
+            auto r = c.get("/api/v1/auth/me", bearer(admin.accessToken));
+            if (r.status == 429) {
+                ++limited;
+                retryAfter = r.header("Retry-After");
+                CPPUNIT_ASSERT_EQUAL(std::string("RATE_LIMITED"), r.errorCode());
+            }
+        }
+        // 5 pass and 7 wait; should a minute boundary fall in between, one
+        // side of it still holds 6 or more requests.
+        CPPUNIT_ASSERT(limited >= 1 && limited <= 7);
+        CPPUNIT_ASSERT(!retryAfter.empty());
+        // The budget is per session: another session is not affected.
+        CPPUNIT_ASSERT_EQUAL(200, c.get("/api/v1/auth/me", bearer(other.accessToken)).status);
     }
 };
 
