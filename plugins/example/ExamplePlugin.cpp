@@ -42,7 +42,7 @@ public:
                 db.transact([&](clinic::Transaction& tx) {
                     tx.session() << "INSERT INTO example_notes (text, created_at) VALUES (?, ?)", use(text),
                         use(at), now;
-                    tx.session() << "SELECT MAX(id) FROM example_notes", into(id), now;
+                    id = tx.lastInsertId();
                 });
                 auto out = clinic::makeObject();
                 out->set("id", id);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <string>
@@ -25,6 +26,11 @@ public:
 
     Poco::Data::Session& session() { return _session; }
     Dialect dialect() const { return _dialect; }
+
+    /// The id the last INSERT on this transaction's session generated for a
+    /// ${PK} column. Safe under concurrency, unlike SELECT MAX(id): the value
+    /// is per connection on both backends.
+    std::int64_t lastInsertId();
 
     /// Runs fn after a successful commit, in registration order; never for a
     /// rolled-back transaction. Exceptions from fn are logged, not rethrown.
