@@ -1,18 +1,26 @@
 #include "auth/AccessRules.h"
 
+#include <stdexcept>
+
 #include <Poco/StringTokenizer.h>
 
 namespace clinic {
 
 namespace {
 
-std::set<std::string> roleSet(const std::string& list)
+std::set<std::string> roleSet(const std::string& key, const std::string& list)
 {
+    static const std::set<std::string> known = {"admin", "doctor", "nurse", "receptionist", "patient"};
     std::set<std::string> out;
     Poco::StringTokenizer tok(
         list, ", ", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
-    for (const auto& t : tok)
+    for (const auto& t : tok) {
+        // A misspelt role would silently lock that role out of patient data.
+        if (!known.count(t))
+            throw std::invalid_argument(
+                key + ": \"" + t + "\" is not a role (admin, doctor, nurse, receptionist)");
         out.insert(t);
+    }
     // A patient's access is decided by identity, never by a role list.
     out.erase("patient");
     return out;
@@ -21,8 +29,10 @@ std::set<std::string> roleSet(const std::string& list)
 } // namespace
 
 AccessRules::AccessRules(const Poco::Util::AbstractConfiguration& config, const ServiceRegistry& services)
-    : _demographics(roleSet(config.getString("access.demographics_roles", "doctor,nurse,receptionist,admin")))
-    , _clinical(roleSet(config.getString("access.clinical_roles", "doctor,nurse,admin")))
+    : _demographics(roleSet("access.demographics_roles",
+        config.getString("access.demographics_roles", "doctor,nurse,receptionist,admin")))
+    , _clinical(
+          roleSet("access.clinical_roles", config.getString("access.clinical_roles", "doctor,nurse,admin")))
     , _doctorsOwnPatientsOnly(config.getBool("access.doctors_own_patients_only", false))
     , _services(services)
 {

@@ -244,8 +244,18 @@ Response IdentityService::login(Request& request)
         throw unauthenticated("wrong username or password");
     }
 
+    // A hash made with older (cheaper) parameters is upgraded while the
+    // password is at hand; hashed before the transaction, as scrypt is slow.
+    std::string upgraded;
+    if (_hasher.needsRehash(user->passwordHash))
+        upgraded = _hasher.hash(password);
     IssuedSession issued;
     _db.transact([&](Transaction& tx) {
+        if (!upgraded.empty()) {
+            Poco::Int64 id = user->id;
+            tx.session() << "UPDATE users SET password_hash = ? WHERE id = ?",
+                Poco::Data::Keywords::use(upgraded), Poco::Data::Keywords::use(id), Poco::Data::Keywords::now;
+        }
         issued = _sessions.open(tx, user->id);
         AuditEvent event {"login", "session", issued.sessionId, 0, "ok", ""};
         _audit.recordAs(tx, request, user->id, user->username, user->role, event);
