@@ -447,17 +447,23 @@ int Daemon::stop(int sig, int timeoutSeconds)
 }
 
 namespace {
-std::string skipReason;
+// A function-local static: skipAll() may run from another file's static
+// initializer, before a namespace-scope string here would be constructed.
+std::string& skipReason()
+{
+    static std::string reason;
+    return reason;
 }
+} // namespace
 
 void skipAll(const std::string& reason)
 {
-    skipReason = reason;
+    skipReason() = reason;
 }
 
 const std::string& pendingSkip()
 {
-    return skipReason;
+    return skipReason();
 }
 
 } // namespace clinic::test

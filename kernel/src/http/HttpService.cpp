@@ -261,8 +261,12 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
 
         RouteMatch match = _router.match(req.method, req.path);
         std::size_t limit = _options.maxBodyBytes;
-        if (match.route && match.route->route.maxBodyBytes)
-            limit = match.route->route.maxBodyBytes;
+        if (match.route) {
+            // Labelled before the body checks, so a 413 counts against its route.
+            routeLabel = match.route->route.pattern;
+            if (match.route->route.maxBodyBytes)
+                limit = match.route->route.maxBodyBytes;
+        }
         if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
             closeConnection = true;
             _metrics->bodyRejections.Increment();

@@ -138,9 +138,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(double(Traffic::kUnmatched404), delta("GET", "unmatched", 404));
         CPPUNIT_ASSERT_EQUAL(double(Traffic::kNoteMissing), delta("GET", note, 404));
         CPPUNIT_ASSERT_EQUAL(double(Traffic::kNoteFound), delta("GET", note, 200));
-        // The kernel refuses an oversized body before it routes the request,
-        // so the 413 is counted under "unmatched" (and as a body rejection).
-        CPPUNIT_ASSERT_EQUAL(double(Traffic::kTooLarge), delta("POST", "unmatched", 413));
+        // A 413 counts against the route it was sent to (and as a body rejection).
+        CPPUNIT_ASSERT_EQUAL(double(Traffic::kTooLarge), delta("POST", notes, 413));
+        CPPUNIT_ASSERT_EQUAL(0.0, delta("POST", "unmatched", 413));
         CPPUNIT_ASSERT_EQUAL(double(Traffic::kTooLarge),
             valueOf(after, "clinicd_http_body_rejections_total")
                 - valueOf(before, "clinicd_http_body_rejections_total"));
@@ -150,7 +150,7 @@ public:
                   return valueOf(s, "clinicd_http_request_duration_seconds_count",
                       {{"method", method}, {"route", route}});
               };
-        CPPUNIT_ASSERT_EQUAL(double(Traffic::kCreated + Traffic::kInvalid),
+        CPPUNIT_ASSERT_EQUAL(double(Traffic::kCreated + Traffic::kInvalid + Traffic::kTooLarge),
             observations(after, "POST", notes) - observations(before, "POST", notes));
         CPPUNIT_ASSERT_EQUAL(double(Traffic::kNoteMissing + Traffic::kNoteFound),
             observations(after, "GET", note) - observations(before, "GET", note));
