@@ -237,6 +237,24 @@ std::vector<std::string> Settings::validate(const Poco::Util::AbstractConfigurat
             current += c;
         }
     }
+    // A misspelt role would silently lock that role out of patient data.
+    for (const char* key : {"access.demographics_roles", "access.clinical_roles"}) {
+        std::string role;
+        for (char c : config.getString(key, "") + ",") {
+            if (c == ',' || c == ' ') {
+                if (!role.empty() && role != "admin" && role != "doctor" && role != "nurse"
+                    && role != "receptionist" && role != "patient")
+                    problems.push_back(std::string(key) + ": \"" + role
+                        + "\" is not a role (admin, doctor, nurse, receptionist)");
+                role.clear();
+            } else {
+                role += c;
+            }
+        }
+    }
+    if (!config.getString("auth.jwt_secret_file", "").empty()
+        && !std::ifstream(config.getString("auth.jwt_secret_file", "")))
+        problems.push_back("auth.jwt_secret_file: cannot read " + config.getString("auth.jwt_secret_file", ""));
     return problems;
 }
 
