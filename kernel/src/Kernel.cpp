@@ -18,6 +18,7 @@
 #include "clinic/Json.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
+#include "rules/RulesRoutes.h"
 #include "version.h"
 
 namespace clinic {
@@ -74,6 +75,7 @@ public:
     std::string dataDir() const override { return _kernel.dataDir(); }
     AuditTrail& audit() override { return _kernel.audit(); }
     const AccessPolicy& access() const override { return _kernel.access(); }
+    RuleEngine& rules() override { return _kernel.rules(); }
     void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
     {
         _checks.emplace_back(_plugin + "." + name, std::move(check));
@@ -255,6 +257,20 @@ std::map<std::string, int> Kernel::pendingMigrations()
 
 void Kernel::startPlugins()
 {
+    // The rules load before any plugin starts, so a plugin's first call sees
+    // them; a broken script stops the start (check-config says so first).
+    _rules = std::make_unique<rules::RuleEngineImpl>(_config->getString("rules.dir"),
+        rules::SandboxLimits {static_cast<long>(_config->getInt64("rules.instruction_budget")),
+            static_cast<std::size_t>(_config->getInt64("rules.memory_limit_bytes"))},
+        _registry.get());
+    const auto loaded = _rules->reload();
+    if (!loaded.ok)
+        throw std::runtime_error("rules: " + loaded.error.text());
+    addReloadHook("rules", [this] {
+        const auto reloaded = _rules->reload();
+        if (!reloaded.ok)
+            throw std::runtime_error(reloaded.error.text());
+    });
     // The kernel's routes go in first, so a plugin that declares one of
     // them fails its own start instead of the kernel's (which would stop
     // the whole daemon).
@@ -476,6 +492,7 @@ void Kernel::registerKernelRoutes()
                  },
                  "loaded plugins: name, version, state and, for a failed one, why"},
         "kernel");
+    rules::addRulesRoutes(*_rules, [this](Route route) { addRoute(std::move(route), "kernel"); });
 }
 
 void Kernel::startHttp()

@@ -21,6 +21,7 @@
 #include "host/ServiceTable.h"
 #include "http/HttpService.h"
 #include "http/RouterImpl.h"
+#include "rules/RuleEngineImpl.h"
 
 namespace prometheus {
 class Registry;
@@ -77,6 +78,8 @@ public:
     /// once openDatabase() has run.
     AuditLog& audit() { return *_audit; }
     const AccessPolicy& access() const { return *_access; }
+    /// Exists once startPlugins() has run.
+    rules::RuleEngineImpl& rules() { return *_rules; }
     std::string dataDir() const;
 
     /// Calls loadDemoData(host, dir) on every started plugin in start order
@@ -113,6 +116,7 @@ private:
     std::mutex _reloadMutex;
     std::chrono::system_clock::time_point _startedAt;
     std::unique_ptr<KernelMetrics> _kernelMetrics;
+    std::unique_ptr<rules::RuleEngineImpl> _rules;
 };
 
 } // namespace clinic

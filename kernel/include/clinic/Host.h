@@ -14,6 +14,7 @@
 #include "clinic/Audit.h"
 #include "clinic/Database.h"
 #include "clinic/Http.h"
+#include "clinic/Rules.h"
 
 namespace prometheus {
 class Registry;
@@ -86,6 +87,9 @@ public:
     virtual AuditTrail& audit() = 0;
     /// Who may see which patient's data (config access.*).
     virtual const AccessPolicy& access() const = 0;
+    /// The clinic's Lua rules (rules.dir): booking, cancellation, slot length
+    /// and reminder policy, callable from any thread.
+    virtual RuleEngine& rules() = 0;
 
     /// A check /health/ready runs; a failing one makes it 503 naming check.
     virtual void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) = 0;
