@@ -61,6 +61,8 @@ public:
         : _kernel(kernel)
         , _plugin(std::move(plugin))
         , _logger(Poco::Logger::get("clinicd." + _plugin))
+        , _events(kernel.events(), _plugin)
+        , _jobs(kernel.jobs(), _plugin)
     {
     }
 
@@ -76,6 +78,8 @@ public:
     AuditTrail& audit() override { return _kernel.audit(); }
     const AccessPolicy& access() const override { return _kernel.access(); }
     RuleEngine& rules() override { return _kernel.rules(); }
+    EventBus& events() override { return _events; }
+    JobQueue& jobs() override { return _jobs; }
     void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
     {
         _checks.emplace_back(_plugin + "." + name, std::move(check));
@@ -91,12 +95,15 @@ public:
             probe.add(existing->route, existing->owner);
         for (const auto& r : _router.staged())
             probe.add(r, _plugin);
+        _jobs.check();
         for (auto& r : _router.staged())
             _kernel.addRoute(std::move(r), _plugin);
         for (auto& [name, check] : _checks)
             _kernel.addReadinessCheck(name, std::move(check));
         for (auto& hook : _reloadHooks)
             _kernel.addReloadHook(_plugin, std::move(hook));
+        _events.commit();
+        _jobs.commit();
         _router.staged().clear();
         _checks.clear();
         _reloadHooks.clear();
@@ -109,6 +116,8 @@ private:
     StagedRouter _router;
     std::vector<std::pair<std::string, std::function<ReadinessResult()>>> _checks;
     std::vector<std::function<void()>> _reloadHooks;
+    StagedEventBus _events;
+    StagedJobQueue _jobs;
 };
 
 std::vector<Migration> kernelMigrations()
@@ -126,6 +135,9 @@ std::vector<Migration> kernelMigrations()
              " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)${TABLE}"}),
     };
     for (auto& m : identityMigrations())
+        migrations.push_back(std::move(m));
+    // Durable jobs: versions 8 to 10.
+    for (auto& m : jobsMigrations(8))
         migrations.push_back(std::move(m));
     return migrations;
 }
@@ -147,6 +159,7 @@ Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
     , _log(Poco::Logger::get("clinicd.kernel"))
     , _registry(std::make_shared<prometheus::Registry>())
     , _startedAt(std::chrono::system_clock::now())
+    , _events(std::make_unique<EventBusImpl>())
 {
     const std::string start = _config->getString("clock.start", "");
     if (start.empty()) {
@@ -168,6 +181,8 @@ Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
 
 Kernel::~Kernel()
 {
+    if (_jobs)
+        _jobs->stop();
     _http.reset();
     _hosts.clear();
 }
@@ -203,6 +218,11 @@ void Kernel::openDatabase(bool migrate)
     // Plugins reach these through Host::audit() and Host::access() from start().
     _audit = std::make_unique<AuditLog>(*_db, *_clock);
     _access = std::make_unique<AccessRules>(*_config, _services);
+    JobSettings jobs;
+    jobs.workers = _config->getInt("jobs.workers");
+    jobs.pollMs = _config->getInt("jobs.poll_ms");
+    jobs.leaseSeconds = _config->getInt("jobs.lease_seconds");
+    _jobs = std::make_unique<JobQueueImpl>(*_db, *_clock, jobs);
 }
 
 void Kernel::loadPlugins()
@@ -281,6 +301,7 @@ void Kernel::startPlugins()
         = std::make_unique<KernelMetrics>(*_registry, _db.get(), _config->getInt("db.pool.max"), _startedAt);
     _services.publish<std::function<void()>>("kernel.metrics.refresh",
         std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
+    _kernelMetrics->setJobs(_jobs.get());
     for (PluginRecord* p : _plugins->startOrder()) {
         if (p->state != "loaded")
             continue;
@@ -520,8 +541,18 @@ void Kernel::startHttp()
         options.address, _http->port(), static_cast<int>(_router.routes().size()));
 }
 
+void Kernel::startJobs()
+{
+    if (_jobs && _config->getInt("jobs.workers") > 0)
+        _jobs->start();
+}
+
 void Kernel::shutdown()
 {
+    // Before plugins stop: a running job finishes (its handler is plugin
+    // code); claimed jobs not yet started go back to the queue.
+    if (_jobs)
+        _jobs->stop();
     if (_http) {
         int left = _http->stop(_config->getInt("http.drain_seconds"));
         if (left)

@@ -17,11 +17,13 @@
 #include "auth/IdentityService.h"
 #include "clinic/Host.h"
 #include "db/DatabaseImpl.h"
+#include "events/EventBusImpl.h"
 #include "host/PluginManager.h"
 #include "host/ServiceTable.h"
 #include "http/HttpService.h"
 #include "http/RouterImpl.h"
 #include "rules/RuleEngineImpl.h"
+#include "jobs/JobQueueImpl.h"
 
 namespace prometheus {
 class Registry;
@@ -57,7 +59,11 @@ public:
     /// Registers the kernel's own routes and serves HTTP.
     void startHttp();
 
-    /// Drains HTTP, then stops plugins in reverse order.
+    /// Starts the job workers (clinicd only, after startHttp(); clinicctl
+    /// never runs jobs).
+    void startJobs();
+
+    /// Stops the job workers, drains HTTP, then stops plugins in reverse order.
     void shutdown();
 
     /// Runs every reload hook (SIGHUP, admin reload). Returns the errors.
@@ -80,6 +86,9 @@ public:
     const AccessPolicy& access() const { return *_access; }
     /// Exists once startPlugins() has run.
     rules::RuleEngineImpl& rules() { return *_rules; }
+    EventBusImpl& events() { return *_events; }
+    /// Exists once openDatabase() has run.
+    JobQueueImpl* jobs() { return _jobs.get(); }
     std::string dataDir() const;
 
     /// Calls loadDemoData(host, dir) on every started plugin in start order
@@ -117,6 +126,9 @@ private:
     std::chrono::system_clock::time_point _startedAt;
     std::unique_ptr<KernelMetrics> _kernelMetrics;
     std::unique_ptr<rules::RuleEngineImpl> _rules;
+    // Last, so they go first: their handlers live in the plugins' libraries.
+    std::unique_ptr<EventBusImpl> _events;
+    std::unique_ptr<JobQueueImpl> _jobs;
 };
 
 } // namespace clinic

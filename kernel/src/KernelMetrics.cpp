@@ -1,9 +1,12 @@
 #include "KernelMetrics.h"
 
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "db/DatabaseImpl.h"
+#include "jobs/JobQueueImpl.h"
 #include "version.h"
 
 namespace clinic {
@@ -33,7 +36,8 @@ std::chrono::steady_clock::time_point steadyStart(std::chrono::system_clock::tim
 
 KernelMetrics::KernelMetrics(prometheus::Registry& registry, DatabaseImpl* db, int poolMaxSessions,
     std::chrono::system_clock::time_point startedAt)
-    : _db(db)
+    : _registry(registry)
+    , _db(db)
     , _started(steadyStart(startedAt))
     , _inUse(poolSessions(registry).Add({{"state", "in_use"}}))
     , _idle(poolSessions(registry).Add({{"state", "idle"}}))
@@ -67,6 +71,47 @@ void KernelMetrics::refresh()
         _idle.Set(_db->idle());
     }
     _uptime.Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - _started).count());
+    refreshJobs();
+}
+
+void KernelMetrics::setJobs(JobQueueImpl* jobs)
+{
+    std::lock_guard<std::mutex> lock(_jobsMutex);
+    _jobs = jobs;
+    if (!_jobs || _jobsByState)
+        return;
+    _jobsByState = &prometheus::BuildGauge()
+                        .Name("clinicd_jobs")
+                        .Help("Durable jobs in the database, by kind and state (queued, running, done, failed)")
+                        .Register(_registry);
+    _oldestDue = &prometheus::BuildGauge()
+                      .Name("clinicd_jobs_oldest_due_age_seconds")
+                      .Help("How long the oldest due queued job has waited; 0 when none is due")
+                      .Register(_registry)
+                      .Add({});
+}
+
+void KernelMetrics::refreshJobs()
+{
+    std::lock_guard<std::mutex> lock(_jobsMutex);
+    if (!_jobs)
+        return;
+    try {
+        JobStats stats = _jobs->stats();
+        for (auto& [key, gauge] : _jobGauges)
+            gauge->Set(0);
+        for (const auto& row : stats.rows) {
+            auto& gauge = _jobGauges[{row.kind, row.state}];
+            if (!gauge)
+                gauge = &_jobsByState->Add({{"kind", row.kind}, {"state", row.state}});
+            gauge->Set(static_cast<double>(row.count));
+        }
+        _oldestDue->Set(stats.oldestDueAgeSeconds);
+    } catch (const Poco::Exception& e) {
+        Poco::Logger::get("clinicd.metrics").warning("cannot read the job gauges: %s", e.displayText());
+    } catch (const std::exception& e) {
+        Poco::Logger::get("clinicd.metrics").warning("cannot read the job gauges: %s", std::string(e.what()));
+    }
 }
 
 } // namespace clinic

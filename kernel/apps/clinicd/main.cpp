@@ -138,6 +138,7 @@ private:
             kernel->migratePlugins();
             kernel->startPlugins();
             kernel->startHttp();
+            kernel->startJobs();
         } catch (const Poco::Exception& e) {
             log.fatal("cannot start: %s", e.displayText());
             return EXIT_SOFTWARE;

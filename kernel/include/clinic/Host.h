@@ -13,8 +13,10 @@
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
 #include "clinic/Database.h"
+#include "clinic/Events.h"
 #include "clinic/Http.h"
 #include "clinic/Rules.h"
+#include "clinic/Jobs.h"
 
 namespace prometheus {
 class Registry;
@@ -90,6 +92,10 @@ public:
     /// The clinic's Lua rules (rules.dir): booking, cancellation, slot length
     /// and reminder policy, callable from any thread.
     virtual RuleEngine& rules() = 0;
+    /// In-process events, delivered after the publisher's transaction commits.
+    virtual EventBus& events() = 0;
+    /// Durable jobs: scheduled in the caller's transaction, run once by some daemon.
+    virtual JobQueue& jobs() = 0;
 
     /// A check /health/ready runs; a failing one makes it 503 naming check.
     virtual void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) = 0;

@@ -88,6 +88,11 @@ std::vector<SettingSpec> makeCatalogue()
             "staff roles that may see patients' clinical data (patients always see their own)"},
         {"access.doctors_own_patients_only", "false", T::Boolean, 0, 0, {},
             "doctors see only patients a plugin says they treat (fails closed without one)"},
+        {"jobs.workers", "2", T::Integer, 0, 64, {}, "durable job worker threads in clinicd; 0: run no jobs"},
+        {"jobs.poll_ms", "500", T::Integer, 10, 600000, {},
+            "how often an idle worker looks for due jobs (a job scheduled here wakes it at once)"},
+        {"jobs.lease_seconds", "60", T::Integer, 1, 86400, {},
+            "how long a claimed job is reserved; a job whose daemon died runs again after this"},
     };
 }
 

@@ -1,0 +1,90 @@
+#include "events/EventBusImpl.h"
+
+#include <stdexcept>
+
+#include <Poco/Exception.h>
+
+namespace clinic {
+
+EventBusImpl::EventBusImpl()
+    : _log(Poco::Logger::get("clinicd.events"))
+    , _subscriptions(std::make_shared<const List>())
+{
+}
+
+bool EventBusImpl::matches(const std::string& pattern, const std::string& type)
+{
+    if (pattern == "*")
+        return true;
+    if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
+        return type.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0
+            && type.size() > pattern.size() - 1;
+    return pattern == type;
+}
+
+void EventBusImpl::subscribeAs(const std::string& owner, const std::string& pattern, EventHandler handler)
+{
+    if (pattern.empty() || !handler)
+        throw std::invalid_argument("event subscription needs a type pattern and a handler");
+    auto sub = std::make_shared<const Subscription>(Subscription {owner, pattern, std::move(handler)});
+    std::lock_guard<std::mutex> lock(_mutex);
+    auto next = std::make_shared<List>(*_subscriptions);
+    next->push_back(std::move(sub));
+    _subscriptions = std::move(next);
+}
+
+void EventBusImpl::clear()
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    _subscriptions = std::make_shared<const List>();
+}
+
+void EventBusImpl::publish(Transaction& tx, Event event)
+{
+    if (event.type.empty())
+        throw std::invalid_argument("an event needs a type");
+    // Each attempt of Database::transact has its own Transaction, so a retried
+    // function's earlier publish is dropped with its attempt: delivered once.
+    tx.afterCommit([this, e = std::move(event)] { deliver(e); });
+}
+
+void EventBusImpl::deliver(const Event& event)
+{
+    std::shared_ptr<const List> subs;
+    {
+        std::lock_guard<std::mutex> lock(_mutex);
+        subs = _subscriptions;
+    }
+    for (const auto& sub : *subs) {
+        if (!matches(sub->pattern, event.type))
+            continue;
+        try {
+            sub->handler(event);
+        } catch (const Poco::Exception& e) {
+            _log.error("subscriber of %s (%s) failed on %s: %s", sub->pattern, sub->owner, event.type,
+                e.displayText());
+        } catch (const std::exception& e) {
+            _log.error("subscriber of %s (%s) failed on %s: %s", sub->pattern, sub->owner, event.type,
+                std::string(e.what()));
+        } catch (...) {
+            _log.error("subscriber of %s (%s) failed on %s: unknown exception", sub->pattern, sub->owner,
+                event.type);
+        }
+    }
+}
+
+void StagedEventBus::subscribe(const std::string& pattern, EventHandler handler)
+{
+    if (pattern.empty() || !handler)
+        throw std::invalid_argument("event subscription needs a type pattern and a handler");
+    _staged.emplace_back(pattern, std::move(handler));
+}
+
+void StagedEventBus::commit()
+{
+    for (auto& [pattern, handler] : _staged)
+        _bus.subscribeAs(_owner, pattern, std::move(handler));
+    _staged.clear();
+}
+
+} // namespace clinic

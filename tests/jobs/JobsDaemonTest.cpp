@@ -1,0 +1,101 @@
+// Durable jobs through the real clinicd on the backend under test: a daemon
+// SIGKILLed mid-run loses no job and runs none twice once restarted; a job
+// retries with backoff and fails keeping its error; duplicate keys and
+// rolled-back transactions schedule nothing.
+
+#include <csignal>
+#include <iostream>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "JobsTestSupport.h"
+
+using clinic::test::Daemon;
+using clinic::test::eventually;
+using clinic::test::jobsDaemonOptions;
+using clinic::test::JobsDatabase;
+using clinic::test::scheduleJobs;
+
+class JobsDaemonTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(JobsDaemonTest);
+    CPPUNIT_TEST(killedDaemonsJobsRunExactlyOnceAfterRestart);
+    CPPUNIT_TEST(failingJobRetriesThenFailsWithItsLastError);
+    CPPUNIT_TEST(duplicateKeysAndRolledBackTransactionsScheduleNothing);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void killedDaemonsJobsRunExactlyOnceAfterRestart()
+    {
+        Daemon first(jobsDaemonOptions("first"));
+        JobsDatabase db(first.dbUrl());
+        CPPUNIT_ASSERT_EQUAL(200,
+            scheduleJobs(first, R"({"kind":"jobstest.record","count":200,"prefix":"crash-","sleep_ms":15})"));
+        CPPUNIT_ASSERT(eventually(
+            [&] { return db.scalar("SELECT COUNT(*) FROM jobstest_runs") >= 30; }, std::chrono::seconds(30)));
+        first.signal(SIGKILL);
+        CPPUNIT_ASSERT_EQUAL(128 + SIGKILL, first.waitExit(10));
+        const auto ranBefore = db.scalar("SELECT COUNT(*) FROM jobstest_runs");
+        const auto heldByTheDead = db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'");
+        std::cout << "\n  killed after " << ranBefore << " of 200 jobs; " << heldByTheDead
+                  << " were leased to the killed daemon" << std::endl;
+        CPPUNIT_ASSERT_MESSAGE("the kill must land mid-run", ranBefore < 200);
+
+        auto options = jobsDaemonOptions("second");
+        options.dataDir = first.dataDir();
+        options.dbUrl = first.dbUrl();
+        Daemon second(options);
+        CPPUNIT_ASSERT(
+            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 200; },
+                std::chrono::seconds(60)));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(200), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(200), db.scalar("SELECT COUNT(DISTINCT job_id) FROM jobstest_runs"));
+        // No attempt failed: a second run would have hit the UNIQUE job_id.
+        CPPUNIT_ASSERT_EQUAL(
+            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE last_error IS NOT NULL"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
+            db.scalar("SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS"
+                      " (SELECT 1 FROM jobstest_runs r WHERE r.job_id = j.id)"));
+        CPPUNIT_ASSERT_EQUAL(200 - ranBefore, db.runsByDaemon()["second"]);
+    }
+
+    void failingJobRetriesThenFailsWithItsLastError()
+    {
+        Daemon daemon(jobsDaemonOptions("d"));
+        JobsDatabase db(daemon.dbUrl());
+        CPPUNIT_ASSERT_EQUAL(1, scheduleJobs(daemon, R"({"kind":"jobstest.flaky","prefix":"flaky-"})"));
+        // Backoff 0.2 s then 0.4 s: failed after the third attempt.
+        CPPUNIT_ASSERT(
+            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; },
+                std::chrono::seconds(20)));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(3), db.scalar("SELECT attempts FROM jobs"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(1),
+            db.scalar(
+                "SELECT COUNT(*) FROM jobs WHERE last_error = 'flaky attempt 3' AND done_at IS NOT NULL"));
+        CPPUNIT_ASSERT(daemon.log().find("failed after 3 attempt(s): flaky attempt 3") != std::string::npos);
+    }
+
+    void duplicateKeysAndRolledBackTransactionsScheduleNothing()
+    {
+        Daemon daemon(jobsDaemonOptions("d"));
+        JobsDatabase db(daemon.dbUrl());
+        CPPUNIT_ASSERT_EQUAL(0,
+            scheduleJobs(daemon, R"({"kind":"jobstest.record","count":5,"prefix":"gone-","rollback":true})")
+                - 5);
+        CPPUNIT_ASSERT_EQUAL(
+            3, scheduleJobs(daemon, R"({"kind":"jobstest.record","count":3,"prefix":"dup-"})"));
+        CPPUNIT_ASSERT_EQUAL(
+            1, scheduleJobs(daemon, R"({"kind":"jobstest.record","count":4,"prefix":"dup-"})"));
+        CPPUNIT_ASSERT(
+            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 4; }));
+        // The rolled-back jobs never existed, so nothing can run them.
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(4), db.scalar("SELECT COUNT(*) FROM jobs"));
+        CPPUNIT_ASSERT_EQUAL(
+            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'gone-%'"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(4), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
+        // Events: the two committed schedule requests, not the rolled-back one.
+        auto r = daemon.client().get("/api/v1/jobstest/events");
+        CPPUNIT_ASSERT_EQUAL(2, r.json()->getValue<int>("events"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(JobsDaemonTest);
