@@ -7,6 +7,7 @@
 #include "Kernel.h"
 #include "config/Settings.h"
 #include "db/DbUrl.h"
+#include "rules/RuleEngineImpl.h"
 
 namespace clinic {
 
@@ -51,6 +52,22 @@ int ConfigCheck::run(
                 error("plugins.load: plugin " + p->name + ": " + p->error);
             else
                 out << "plugin " << p->name << " " << p->version << ": ok\n";
+        }
+        // The build and self-check a reload does, so a broken script is named
+        // with its file and line before systemd starts the daemon with it.
+        const auto rules = rules::RuleEngineImpl::check(config->getString("rules.dir"),
+            {static_cast<long>(config->getInt64("rules.instruction_budget")),
+                static_cast<std::size_t>(config->getInt64("rules.memory_limit_bytes"))});
+        if (!rules.ok) {
+            error("rules.dir: " + (rules.error.file.empty() ? "" : rules.info.dir + "/") + rules.error.text());
+        } else if (rules.info.files.empty()) {
+            out << "rules: no scripts in " << rules.info.dir << ", built-in defaults\n";
+        } else {
+            std::string hooks;
+            for (const auto& h : rules.info.hooks)
+                hooks += (hooks.empty() ? "" : ", ") + h;
+            out << "rules: " << rules.info.files.size() << " script(s) in " << rules.info.dir
+                << ": ok (hooks: " << (hooks.empty() ? "none" : hooks) << ")\n";
         }
         if (dbOpen) {
             for (const auto& [owner, count] : kernel.pendingMigrations())

@@ -41,6 +41,7 @@ const std::map<std::string, std::string> kExpected = {
     {"PATCH /api/v1/users/{id}", "admin"},
     {"GET /api/v1/audit", "admin"},
     {"POST /api/v1/system/rules/reload", "admin"},
+    {"GET /api/v1/system/rules", "admin"},
     // metrics plugin
     {"GET /metrics", "public"},
     // example plugin

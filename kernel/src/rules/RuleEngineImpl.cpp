@@ -252,8 +252,8 @@ RuleBuild RuleEngineImpl::reload()
     if (!result.ok) {
         if (_metrics)
             _metrics->reloadFailed.Increment();
-        _log.error("rules: reload rejected, generation %Lu keeps serving: %s",
-            static_cast<unsigned long long>(_number.load()), result.error.text());
+        _log.error("rules: reload rejected, generation %s keeps serving: %s",
+            std::to_string(_number.load()), result.error.text());
         return result;
     }
     _generation = std::move(generation);
@@ -265,8 +265,8 @@ RuleBuild RuleEngineImpl::reload()
     std::string hooks;
     for (const auto& h : result.info.hooks)
         hooks += (hooks.empty() ? "" : ", ") + h;
-    _log.information("rules: generation %Lu serving %z file(s) from %s; hooks: %s",
-        static_cast<unsigned long long>(next), result.info.files.size(), _dir,
+    _log.information("rules: generation %s serving %z file(s) from %s; hooks: %s",
+        std::to_string(next), result.info.files.size(), _dir,
         hooks.empty() ? "none" : hooks);
     return result;
 }
@@ -312,8 +312,8 @@ RuleEngineImpl::ThreadState* RuleEngineImpl::threadState(std::string& error)
         for (const auto& [name, source] : generation->files) {
             error = state->sandbox->runChunk(name, source);
             if (!error.empty()) {
-                _log.error("rules: generation %Lu failed to load on this thread: %s",
-                    static_cast<unsigned long long>(generation->number), error);
+                _log.error("rules: generation %s failed to load on this thread: %s",
+                    std::to_string(generation->number), error);
                 return nullptr;
             }
         }
@@ -369,8 +369,8 @@ void RuleEngineImpl::finish(Hook hook, ThreadState* state, const RuleOutcome& ou
     if (!outcome.hookExists)
         return;
     if (outcome.failed())
-        _log.error("rules: %s (generation %Lu) failed: %s", std::string(kHookNames[h]),
-            static_cast<unsigned long long>(outcome.generation), outcome.error);
+        _log.error("rules: %s (generation %s) failed: %s", std::string(kHookNames[h]),
+            std::to_string(outcome.generation), outcome.error);
     if (!_metrics)
         return;
     if (state)
