@@ -489,7 +489,7 @@ void Kernel::registerKernelRoutes()
                  },
                  "admin: every route with its method, pattern, owner and who may call it"},
         "kernel");
-    addRoute({"GET", "/api/v1/system/plugins", Access::open(),
+    addRoute({"GET", "/api/v1/system/plugins", Access::only({"admin"}),
                  [this](Request&) {
                      Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
                      for (const auto& p : _plugins->plugins()) {

@@ -24,7 +24,7 @@ public:
         Daemon::Options options;
         options.config["plugins.load"] = "example,broken_bad_migration";
         Daemon d(options);
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client);
         assertPluginFailed(client, "broken_bad_migration", "migrations threw");
         assertPluginFailed(client, "broken_bad_migration",

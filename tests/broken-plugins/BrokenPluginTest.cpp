@@ -50,7 +50,7 @@ public:
         Daemon d(withPlugins("example,broken_wrong_api,broken_no_version,broken_no_manifest,"
                              "broken_two_classes,broken_misnamed,broken_ctor_throws,broken_unresolved,"
                              "broken_absent"));
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client);
 
         const std::vector<std::pair<std::string, std::string>> expected = {
@@ -86,7 +86,7 @@ public:
         auto options = withPlugins("example,broken_wrong_api,broken_misnamed");
         options.env["BROKEN_PLUGIN_INIT_MARKER"] = dir.file("initialised");
         Daemon d(options);
-        auto client = d.client();
+        auto client = d.adminClient();
         assertPluginFailed(client, "broken_wrong_api", "plugin API 999");
         assertPluginFailed(client, "broken_misnamed", "someone_else");
         // broken_misnamed passed the ABI check, so ClassLoader initialised it:
@@ -101,7 +101,7 @@ public:
     {
         Daemon d(withPlugins("example,broken_missing_dep,broken_cycle_a,broken_cycle_b,broken_needs_failed,"
                              "broken_ctor_throws"));
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client);
 
         const std::vector<std::pair<std::string, std::string>> expected = {
@@ -129,7 +129,7 @@ public:
     void startFailuresAreNamedAndNothingTheyRegisteredIsServed()
     {
         Daemon d(withPlugins("example,broken_start_throws,broken_shadow_route,broken_needs_start_throws"));
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client); // example's GET /api/v1/example/notes/{id} is still example's
 
         assertPluginFailed(client, "broken_start_throws", "start threw");
@@ -159,7 +159,7 @@ public:
         // The consumer is listed first and throws from start() unless the
         // provider's service already exists.
         Daemon d(withPlugins("startorder_consumer,example,startorder_provider"));
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client);
         assertPluginStarted(client, "startorder_provider");
         assertPluginStarted(client, "startorder_consumer");

@@ -20,7 +20,7 @@ public:
         Daemon::Options options;
         options.config["plugins.load"] = "example,broken_duplicate_route";
         Daemon d(options);
-        auto client = d.client();
+        auto client = d.adminClient();
         assertStillServes(client);
         assertPluginFailed(
             client, "broken_duplicate_route", "route GET /health/live is already declared by kernel");

@@ -151,7 +151,7 @@ public:
         Daemon::Options o;
         o.config["plugins.load"] = "example";
         Daemon d(o);
-        auto client = d.client();
+        auto client = d.adminClient();
         auto r = client.get("/api/v1/system/plugins");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         auto example = pluginNamed(r, "example");
@@ -166,7 +166,7 @@ public:
         Daemon::Options o;
         o.config["plugins.load"] = "example,nosuch";
         Daemon d(o);
-        auto client = d.client();
+        auto client = d.adminClient();
         auto r = client.get("/api/v1/system/plugins");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         auto nosuch = pluginNamed(r, "nosuch");

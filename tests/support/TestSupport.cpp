@@ -140,6 +140,8 @@ HttpClient::HttpClient(std::string host, int port, bool https, std::string caFil
 }
 
 HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
     const std::map<std::string, std::string>& headers, const std::string& contentType)
@@ -167,6 +169,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
         }
         try {
             Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+            for (const auto& [k, v] : _defaultHeaders)
+                req.set(k, v);
             for (const auto& [k, v] : headers)
                 req.set(k, v);
             if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
@@ -391,6 +395,29 @@ HttpClient Daemon::client(const std::string& caFile) const
         if (line.rfind("http.tls.cert = ", 0) == 0 && line.size() > 16)
             https = true;
     return HttpClient("127.0.0.1", _port, https, caFile);
+}
+
+HttpClient Daemon::adminClient()
+{
+    if (_adminToken.empty()) {
+        const std::string password = "harness-admin-password-1";
+        auto add = runProcess(binary("clinicctl"),
+            {"--config=" + _configFile, "user", "add", "--username", "harness.admin", "--role", "admin",
+                "--password-stdin"},
+            {}, password + "\n");
+        // 73: the account exists already (a daemon restarted on the same database).
+        if (add.exitCode != 0 && add.exitCode != 73)
+            throw std::runtime_error("clinicctl user add failed: " + add.err);
+        HttpClient c = client();
+        auto r = c.post(
+            "/api/v1/auth/login", "{\"username\":\"harness.admin\",\"password\":\"" + password + "\"}");
+        if (r.status != 200)
+            throw std::runtime_error("admin login failed: " + std::to_string(r.status) + " " + r.body);
+        _adminToken = r.json()->getValue<std::string>("access_token");
+    }
+    HttpClient c = client();
+    c.setDefaultHeaders({{"Authorization", "Bearer " + _adminToken}});
+    return c;
 }
 
 std::string Daemon::log() const

@@ -67,6 +67,8 @@ class HttpClient {
 public:
     HttpClient(std::string host, int port, bool https = false, std::string caFile = "");
     ~HttpClient();
+    HttpClient(HttpClient&&) noexcept;
+    HttpClient& operator=(HttpClient&&) noexcept;
     HttpResult request(const std::string& method, const std::string& path, const std::string& body = "",
         const std::map<std::string, std::string>& headers = {},
         const std::string& contentType = "application/json");
@@ -81,6 +83,11 @@ public:
     }
     /// Seconds to wait for an answer (default 30).
     void setTimeout(int seconds) { _timeoutSeconds = seconds; }
+    /// Headers sent with every request (a request's own headers win).
+    void setDefaultHeaders(std::map<std::string, std::string> headers)
+    {
+        _defaultHeaders = std::move(headers);
+    }
 
 private:
     std::string _host;
@@ -88,6 +95,7 @@ private:
     bool _https;
     std::string _caFile;
     int _timeoutSeconds = 30;
+    std::map<std::string, std::string> _defaultHeaders;
     struct Session;
     std::unique_ptr<Session> _session;
 };
@@ -141,6 +149,10 @@ public:
     const std::string& dbUrl() const { return _dbUrl; }
     /// A client for this daemon (HTTPS if the config set a certificate).
     HttpClient client(const std::string& caFile = "") const;
+    /// A client that sends an admin's bearer token with every request. The
+    /// first call makes the admin account with clinicctl user add, as on a
+    /// fresh install, and signs it in.
+    HttpClient adminClient();
     /// Everything the daemon wrote to stderr so far.
     std::string log() const;
     bool running();
@@ -164,6 +176,7 @@ private:
     int _port = 0;
     pid_t _pid = -1;
     int _exitCode = -1;
+    std::string _adminToken;
 };
 
 /// A fresh database URL for the current backend: a new SQLite file under dir,

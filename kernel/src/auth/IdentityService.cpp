@@ -133,8 +133,15 @@ IdentityService::IdentityService(Database& db, const Clock& clock,
           config.getInt("auth.login_window_seconds", 60))
     , _rateLimit(config.getInt("auth.rate_limit_per_minute", 600))
     , _accessTtl(config.getInt64("auth.access_ttl_seconds", 900))
-    , _decoyHash(_hasher.hash(SessionStore::randomToken(24)))
 {
+}
+
+const std::string& IdentityService::decoyHash()
+{
+    // Made on first need, not at start: one scrypt hash is ~100 ms of CPU the
+    // daemon would otherwise spend before it can answer /health/ready.
+    std::call_once(_decoyOnce, [this] { _decoyHash = _hasher.hash(SessionStore::randomToken(24)); });
+    return _decoyHash;
 }
 
 Poco::Int64 IdentityService::nowSeconds() const
@@ -231,7 +238,7 @@ Response IdentityService::login(Request& request)
     auto user = _users.findByUsername(attempted);
     // Always one scrypt verify, so the time taken does not tell whether the
     // username exists.
-    const bool passwordOk = _hasher.verify(password, user ? user->passwordHash : _decoyHash);
+    const bool passwordOk = _hasher.verify(password, user ? user->passwordHash : decoyHash());
     if (!user || !passwordOk || !user->active) {
         const std::string why = !user ? "unknown username"
             : !passwordOk             ? "wrong password"

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <Poco/Logger.h>
@@ -66,6 +67,8 @@ private:
     Poco::Int64 _accessTtl;
     /// A hash of a random password: verified against when the username does
     /// not exist, so the answer takes as long as for a real account.
+    const std::string& decoyHash();
+    std::once_flag _decoyOnce;
     std::string _decoyHash;
 };
 

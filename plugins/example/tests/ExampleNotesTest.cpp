@@ -123,7 +123,7 @@ public:
 
     void pluginIsListedStartedAndReady()
     {
-        auto client = _daemon->client();
+        auto client = _daemon->adminClient();
         auto list = client.get("/api/v1/system/plugins");
         CPPUNIT_ASSERT_EQUAL(200, list.status);
         auto item = list.json()->getArray("items")->getObject(0);
