@@ -46,6 +46,7 @@ class RuleEngineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aStateSurvivesItsErrors);
     CPPUNIT_TEST(eachThreadHasItsOwnStateAndSeesReloads);
     CPPUNIT_TEST(timeHelpersDoWallClockArithmetic);
+    CPPUNIT_TEST(reloadsUnderLoadNeverFailACall);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -459,6 +460,34 @@ public:
                            .ok);
         auto d = f.engine->beforeBook(ctxFrom(kCtx));
         CPPUNIT_ASSERT_MESSAGE(d.error, d.allowed);
+    }
+
+    void reloadsUnderLoadNeverFailACall()
+    {
+        RulesFixture f;
+        CPPUNIT_ASSERT(f.load("a.lua", "function slot_length(ctx) return 40 end").ok);
+        std::atomic<bool> stop {false};
+        std::atomic<int> bad {0}, calls {0};
+        auto worker = [&] {
+            while (!stop) {
+                auto s = f.engine->slotLength(ctxFrom("{}"), 30);
+                if (s.failed() || (s.minutes != 40 && s.minutes != 50))
+                    ++bad;
+                ++calls;
+            }
+        };
+        std::thread a(worker), b(worker);
+        for (int i = 0; i < 20; ++i) {
+            f.load(
+                "a.lua", std::string("function slot_length(ctx) return ") + (i % 2 ? "40" : "50") + " end");
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        stop = true;
+        a.join();
+        b.join();
+        CPPUNIT_ASSERT_EQUAL(0, bad.load());
+        CPPUNIT_ASSERT(calls.load() > 20);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(21), f.engine->current().generation);
     }
 };
 

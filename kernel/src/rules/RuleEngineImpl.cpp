@@ -245,19 +245,24 @@ RuleBuild RuleEngineImpl::check(const std::string& dir, const SandboxLimits& lim
 
 RuleBuild RuleEngineImpl::reload()
 {
-    std::lock_guard<std::mutex> lock(_mutex);
+    // Built outside _mutex: a worker thread moving to the current
+    // generation never waits for scripts being checked.
+    std::lock_guard<std::mutex> reloading(_reloadMutex);
     std::shared_ptr<RuleGeneration> generation;
     const std::uint64_t next = _number.load() + 1;
     RuleBuild result = build(_dir, _limits, next, generation);
     if (!result.ok) {
         if (_metrics)
             _metrics->reloadFailed.Increment();
-        _log.error("rules: reload rejected, generation %s keeps serving: %s",
-            std::to_string(_number.load()), result.error.text());
+        _log.error("rules: reload rejected, generation %s keeps serving: %s", std::to_string(_number.load()),
+            result.error.text());
         return result;
     }
-    _generation = std::move(generation);
-    _number.store(next);
+    {
+        std::lock_guard<std::mutex> lock(_mutex);
+        _generation = std::move(generation);
+        _number.store(next, std::memory_order_release);
+    }
     if (_metrics) {
         _metrics->reloadOk.Increment();
         _metrics->generation.Set(static_cast<double>(next));
@@ -265,9 +270,8 @@ RuleBuild RuleEngineImpl::reload()
     std::string hooks;
     for (const auto& h : result.info.hooks)
         hooks += (hooks.empty() ? "" : ", ") + h;
-    _log.information("rules: generation %s serving %z file(s) from %s; hooks: %s",
-        std::to_string(next), result.info.files.size(), _dir,
-        hooks.empty() ? "none" : hooks);
+    _log.information("rules: generation %s serving %z file(s) from %s; hooks: %s", std::to_string(next),
+        result.info.files.size(), _dir, hooks.empty() ? "none" : hooks);
     return result;
 }
 

@@ -99,7 +99,8 @@ private:
     const std::string _dir;
     const SandboxLimits _limits;
     Poco::Logger& _log;
-    mutable std::mutex _mutex; ///< guards _generation and serialises reloads
+    std::mutex _reloadMutex; ///< one reload at a time
+    mutable std::mutex _mutex; ///< guards _generation; never held while scripts run
     std::shared_ptr<const RuleGeneration> _generation;
     std::atomic<std::uint64_t> _number {0};
     std::unique_ptr<Metrics> _metrics;
