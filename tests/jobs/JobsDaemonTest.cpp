@@ -60,7 +60,9 @@ public:
 
     void failingJobRetriesThenFailsWithItsLastError()
     {
-        Daemon daemon(jobsDaemonOptions("d"));
+        auto options = jobsDaemonOptions("d");
+        options.config["plugins.load"] = "jobstest,metrics";
+        Daemon daemon(options);
         JobsDatabase db(daemon.dbUrl());
         CPPUNIT_ASSERT_EQUAL(1, scheduleJobs(daemon, R"({"kind":"jobstest.flaky","prefix":"flaky-"})"));
         // Backoff 0.2 s then 0.4 s: failed after the third attempt.
@@ -72,6 +74,11 @@ public:
             db.scalar(
                 "SELECT COUNT(*) FROM jobs WHERE last_error = 'flaky attempt 3' AND done_at IS NOT NULL"));
         CPPUNIT_ASSERT(daemon.log().find("failed after 3 attempt(s): flaky attempt 3") != std::string::npos);
+        // The gauges are read at scrape time.
+        const std::string metrics = daemon.client().get("/metrics").body;
+        CPPUNIT_ASSERT_MESSAGE(metrics,
+            metrics.find("clinicd_jobs{kind=\"jobstest.flaky\",state=\"failed\"} 1") != std::string::npos);
+        CPPUNIT_ASSERT(metrics.find("clinicd_jobs_oldest_due_age_seconds 0") != std::string::npos);
     }
 
     void duplicateKeysAndRolledBackTransactionsScheduleNothing()

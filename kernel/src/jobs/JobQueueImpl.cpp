@@ -386,7 +386,7 @@ JobStats JobQueueImpl::stats()
     Poco::Data::Session s = _db.session();
     s << "SELECT kind, state, COUNT(*), COALESCE(MIN(CASE WHEN state = 'queued' AND run_at <= ? THEN run_at "
          "END), 0)"
-         " FROM jobs GROUP BY kind, state",
+         " FROM jobs WHERE state IN ('queued', 'running', 'failed') GROUP BY kind, state",
         use(nowMs), into(kinds), into(states), into(counts), into(oldest), now;
     Poco::Int64 minDue = 0;
     for (std::size_t i = 0; i < kinds.size(); ++i) {

@@ -32,7 +32,9 @@ struct JobSettings {
     int batch = 8;
 };
 
-/// Rows of the jobs table by kind and state, for the metrics gauges.
+/// Rows of the jobs table by kind and state, for the metrics gauges. Done
+/// jobs are left out: they only accumulate, and the range on the state index
+/// then reads only the live queue.
 struct JobStats {
     struct Row {
         std::string kind;
