@@ -117,7 +117,7 @@ public:
         CPPUNIT_ASSERT(d.call(c, "before_book", R"({"attack": "none"})")->getValue<bool>("allowed"));
         // The script error is in the daemon's log, with the hook that failed.
         CPPUNIT_ASSERT_MESSAGE(d.daemon->log(), eventually([&] {
-            return contains(d.daemon->log(), "rules: before_book (generation 1) failed");
+            return contains(d.daemon->log(), "rules: before_book (generation 1) failed after ");
         }));
     }
 

@@ -372,14 +372,18 @@ void RuleEngineImpl::finish(Hook hook, ThreadState* state, const RuleOutcome& ou
         lua_settop(state->sandbox->state(), 0);
     if (!outcome.hookExists)
         return;
+    const double seconds = state
+        ? std::chrono::duration<double>(std::chrono::steady_clock::now() - state->started).count()
+        : 0.0;
+    // As Kea logs a failing callout: the hook, the generation, the time it
+    // took (a budget overrun shows as a slow call) and the script's error.
     if (outcome.failed())
-        _log.error("rules: %s (generation %s) failed: %s", std::string(kHookNames[h]),
-            std::to_string(outcome.generation), outcome.error);
+        _log.error("rules: %s (generation %s) failed after %.1f ms: %s", std::string(kHookNames[h]),
+            std::to_string(outcome.generation), seconds * 1000.0, outcome.error);
     if (!_metrics)
         return;
     if (state)
-        _metrics->seconds[h]->Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - state->started).count());
+        _metrics->seconds[h]->Observe(seconds);
     (outcome.failed() ? _metrics->error[h] : allowed ? _metrics->allow[h] : _metrics->reject[h])->Increment();
 }
 
