@@ -19,6 +19,7 @@ using clinic::test::scheduleJobs;
 class JobsDaemonTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(JobsDaemonTest);
     CPPUNIT_TEST(killedDaemonsJobsRunExactlyOnceAfterRestart);
+    CPPUNIT_TEST(sigtermFinishesRunningJobsAndHandsBackTheRest);
     CPPUNIT_TEST(failingJobRetriesThenFailsWithItsLastError);
     CPPUNIT_TEST(duplicateKeysAndRolledBackTransactionsScheduleNothing);
     CPPUNIT_TEST_SUITE_END();
@@ -56,6 +57,38 @@ public:
             db.scalar("SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS"
                       " (SELECT 1 FROM jobstest_runs r WHERE r.job_id = j.id)"));
         CPPUNIT_ASSERT_EQUAL(200 - ranBefore, db.runsByDaemon()["second"]);
+    }
+
+    void sigtermFinishesRunningJobsAndHandsBackTheRest()
+    {
+        auto options = jobsDaemonOptions("first");
+        options.config["jobs.lease_seconds"] = "600"; // a job left leased would stay stuck
+        Daemon first(options);
+        JobsDatabase db(first.dbUrl());
+        CPPUNIT_ASSERT_EQUAL(40,
+            scheduleJobs(first, R"({"kind":"jobstest.record","count":40,"prefix":"term-","sleep_ms":100})"));
+        CPPUNIT_ASSERT(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobstest_runs") >= 2; }));
+        CPPUNIT_ASSERT_EQUAL(0, first.stop(SIGTERM));
+        const std::string log = first.log();
+        const auto workersStopped = log.find("job workers stopped");
+        CPPUNIT_ASSERT(workersStopped != std::string::npos);
+        // Nothing is left leased to the stopped daemon, and nothing it
+        // finished was lost.
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'"));
+        const auto ran = db.scalar("SELECT COUNT(*) FROM jobstest_runs");
+        CPPUNIT_ASSERT_EQUAL(ran, db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'"));
+        CPPUNIT_ASSERT(ran < 40);
+
+        auto again = jobsDaemonOptions("second");
+        again.dataDir = first.dataDir();
+        again.dbUrl = first.dbUrl();
+        Daemon second(again);
+        CPPUNIT_ASSERT(
+            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 40; },
+                std::chrono::seconds(30)));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(40), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
+        CPPUNIT_ASSERT_EQUAL(
+            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE last_error IS NOT NULL"));
     }
 
     void failingJobRetriesThenFailsWithItsLastError()

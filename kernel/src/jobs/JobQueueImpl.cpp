@@ -204,6 +204,30 @@ std::vector<JobQueueImpl::Claimed> JobQueueImpl::claim(int max)
     std::vector<Claimed> out;
     if (handled.empty() || max < 1)
         return out;
+    std::string inKinds;
+    for (std::size_t i = 0; i < handled.size(); ++i)
+        inKinds += i ? ", ?" : "?";
+    const std::string due
+        = " WHERE ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until < ?))"
+          " AND kind IN ("
+        + inKinds + ")";
+    if (_db.dialect() == Dialect::SQLite) {
+        // Look before taking the write lock: an idle daemon would otherwise
+        // hold up every writer a few times a second just to find nothing.
+        Poco::Int64 dueMs = clockMs();
+        Poco::Int64 leaseNow = realMs();
+        Poco::Int64 any = 0;
+        Poco::Data::Session s = _db.session();
+        Poco::Data::Statement peek(s);
+        peek << "SELECT COUNT(*) FROM (SELECT id FROM jobs" + due + " LIMIT 1) AS due", use(dueMs),
+            use(leaseNow);
+        for (auto& k : handled)
+            peek, use(k);
+        peek, into(any);
+        peek.execute();
+        if (!any)
+            return out;
+    }
     _db.transact([&](Transaction& tx) {
         out.clear();
         Poco::Int64 dueMs = clockMs();
@@ -216,12 +240,7 @@ std::vector<JobQueueImpl::Claimed> JobQueueImpl::claim(int max)
         // payloads within the cast.
         std::string sql = std::string("SELECT id, kind, ")
             + (tx.dialect() == Dialect::MySQL ? "CAST(payload AS CHAR(65535))" : "payload")
-            + ", attempts, state FROM jobs"
-              " WHERE ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until < ?))"
-              " AND kind IN (";
-        for (std::size_t i = 0; i < handled.size(); ++i)
-            sql += i ? ", ?" : "?";
-        sql += ") ORDER BY run_at, id LIMIT ?";
+            + ", attempts, state FROM jobs" + due + " ORDER BY run_at, id LIMIT ?";
         // Rows another daemon is claiming are skipped, not waited for.
         if (tx.dialect() == Dialect::MySQL)
             sql += " FOR UPDATE SKIP LOCKED";
