@@ -47,6 +47,25 @@ const std::map<std::string, std::string> kExpected = {
     // example plugin
     {"POST /api/v1/example/notes", "public"},
     {"GET /api/v1/example/notes/{id}", "public"},
+    // records plugin: route roles; within them the access policy decides per
+    // patient (a receptionist's 403 on clinical data, a patient's 404 on
+    // another patient: plugins/records/tests)
+    {"GET /api/v1/patients", "admin,doctor,nurse,receptionist"},
+    {"POST /api/v1/patients", "admin,doctor,nurse,receptionist"},
+    {"GET /api/v1/patients/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/patients/{id}", "admin,doctor,nurse,receptionist"},
+    {"GET /api/v1/patients/{id}/encounters", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/patients/{id}/encounters", "admin,doctor"},
+    {"GET /api/v1/patients/{id}/vitals", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/patients/{id}/vitals", "admin,doctor,nurse"},
+    {"GET /api/v1/patients/{id}/lab-results", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/patients/{id}/lab-results", "admin,doctor,nurse"},
+    {"GET /api/v1/patients/{id}/documents", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/patients/{id}/documents", "admin,doctor,nurse"},
+    {"GET /api/v1/patients/{id}/documents/{doc_id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /api/v1/patients/{id}/documents/{doc_id}/content", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/patients/{id}/documents/letters", "admin,doctor"},
+    {"GET /api/v1/patients/{id}/export", "admin,doctor,nurse,patient,receptionist"},
 };
 
 const std::vector<std::string> kRoles = {"admin", "doctor", "nurse", "receptionist", "patient"};
@@ -125,7 +144,7 @@ public:
         writeFile(keyFile, kSecret);
         ::chmod(keyFile.c_str(), 0600);
         std::string load;
-        for (const std::string plugin : {"example", "metrics"})
+        for (const std::string plugin : {"example", "metrics", "records"})
             if (Poco::File(pluginDir() + "/clinic_" + plugin + ".so").exists())
                 load += (load.empty() ? "" : ",") + plugin;
         Daemon::Options o;
@@ -226,6 +245,8 @@ public:
             must.push_back("GET /metrics");
         if (load.find("example") != std::string::npos)
             must.push_back("GET /api/v1/example/notes/{id}");
+        if (load.find("records") != std::string::npos)
+            must.push_back("GET /api/v1/patients/{id}/export");
         for (const auto& must : must)
             if (!covered.count(must))
                 failures.push_back("not listed by /api/v1/system/routes: " + must);

@@ -1,0 +1,83 @@
+#pragma once
+
+// The patient registry: demographics and contact, their validation,
+// duplicate detection and search. Published to the kernel as
+// clinic::PatientRegistry so self-registration creates records the same way.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "clinic/Host.h"
+#include "clinic/Json.h"
+#include "clinic/Patients.h"
+
+namespace records {
+
+/// One patient's demographics and contact as stored.
+struct Patient {
+    std::int64_t id = 0;
+    std::string firstName;
+    std::string lastName;
+    std::string birthDate;
+    std::string sex;
+    std::string phone;
+    std::string email;
+    std::string nationalId;
+    std::string language = "ro";
+    std::vector<std::string> allergies;
+    std::int64_t createdAt = 0;
+    std::int64_t updatedAt = 0;
+
+    Poco::JSON::Object::Ptr toJson() const;
+};
+
+/// A page of a list: the items and the cursor of the next page, if any.
+struct PatientPage {
+    std::vector<Patient> items;
+    std::optional<std::string> nextCursor;
+};
+
+class PatientDirectory : public clinic::PatientRegistry {
+public:
+    explicit PatientDirectory(clinic::Host& host);
+
+    /// Reads a whole patient (create) or the fields present (update, over
+    /// `patient`) from body; every bad field is collected into in.
+    void read(
+        clinic::FieldReader& in, const Poco::JSON::Object::Ptr& body, Patient& patient, bool partial) const;
+
+    /// The id of a record that looks like the same person (same national id,
+    /// or same name and birth date), or 0.
+    std::int64_t findDuplicate(clinic::Transaction& tx, const Patient& patient) const;
+
+    /// Inserts, publishes "patient.created" {"patient_id"} after commit and
+    /// returns the new id.
+    std::int64_t insert(clinic::Transaction& tx, Patient& patient) const;
+    void update(clinic::Transaction& tx, const Patient& patient) const;
+
+    std::optional<Patient> find(std::int64_t id) const;
+    std::optional<Patient> find(clinic::Transaction& tx, std::int64_t id) const;
+    bool exists(std::int64_t id) const;
+
+    /// Search by name prefix, phone prefix, birth date or national id (q), or
+    /// everyone (no q), in id order after `after`.
+    PatientPage search(const std::string& q, std::int64_t after, std::size_t limit) const;
+
+    /// clinic::PatientRegistry: the same checks as POST /api/v1/patients,
+    /// without "force" (a self-registering stranger may not override a
+    /// duplicate, nor learn its id).
+    std::int64_t createForRegistration(
+        clinic::Transaction& tx, const Poco::JSON::Object::Ptr& fields) override;
+
+    std::string today() const;
+    std::int64_t nowSeconds() const;
+
+private:
+    clinic::Host& _host;
+};
+
+} // namespace records
