@@ -233,26 +233,45 @@ std::vector<JobQueueImpl::Claimed> JobQueueImpl::claim(int max)
         Poco::Int64 dueMs = clockMs();
         Poco::Int64 leaseNow = realMs();
         Poco::Int64 leaseUntil = leaseNow + static_cast<Poco::Int64>(_settings.leaseSeconds) * 1000;
-        Poco::Int64 limit = max;
-        // Poco 1.11's MySQL connector crashes extracting a LONGTEXT column
-        // into a string (a zero-length buffer); as a cast the payload comes
-        // back as MEDIUMTEXT, which it reads correctly. schedule() keeps
-        // payloads within the cast.
-        std::string sql = std::string("SELECT id, kind, ")
-            + (tx.dialect() == Dialect::MySQL ? "CAST(payload AS CHAR(65535))" : "payload")
-            + ", attempts, state FROM jobs" + due + " ORDER BY run_at, id LIMIT ?";
-        // Rows another daemon is claiming are skipped, not waited for.
-        if (tx.dialect() == Dialect::MySQL)
-            sql += " FOR UPDATE SKIP LOCKED";
         std::vector<Poco::Int64> ids;
         std::vector<std::string> rowKinds, payloads, states;
         std::vector<int> attempts;
-        Poco::Data::Statement select(tx.session());
-        select << sql, use(dueMs), use(leaseNow);
-        for (auto& k : handled)
-            select, use(k);
-        select, use(limit), into(ids), into(rowKinds), into(payloads), into(attempts), into(states);
-        select.execute();
+        // Expired leases first, then queued jobs in run_at order. Two plain
+        // range reads, each in its index's order, rather than one OR: that
+        // one sorts every due row per claim, and on MariaDB locks them all,
+        // leaving nothing for the other daemons to skip to.
+        auto select = [&](const std::string& where, Poco::Int64 bound, const std::string& order) {
+            Poco::Int64 limit = max - static_cast<Poco::Int64>(ids.size());
+            if (limit <= 0)
+                return;
+            // Poco 1.11's MySQL connector crashes extracting a LONGTEXT
+            // column into a string (a zero-length buffer); as a cast the
+            // payload comes back as MEDIUMTEXT, which it reads correctly.
+            // schedule() keeps payloads within the cast.
+            std::string sql = std::string("SELECT id, kind, ")
+                + (tx.dialect() == Dialect::MySQL ? "CAST(payload AS CHAR(65535))" : "payload")
+                + ", attempts, state FROM jobs WHERE " + where + " AND kind IN (" + inKinds + ") ORDER BY "
+                + order + ", id LIMIT ?";
+            // Rows another daemon is claiming are skipped, not waited for.
+            if (tx.dialect() == Dialect::MySQL)
+                sql += " FOR UPDATE SKIP LOCKED";
+            std::vector<Poco::Int64> i;
+            std::vector<std::string> k, p, st;
+            std::vector<int> a;
+            Poco::Data::Statement statement(tx.session());
+            statement << sql, use(bound);
+            for (auto& kind : handled)
+                statement, use(kind);
+            statement, use(limit), into(i), into(k), into(p), into(a), into(st);
+            statement.execute();
+            ids.insert(ids.end(), i.begin(), i.end());
+            rowKinds.insert(rowKinds.end(), k.begin(), k.end());
+            payloads.insert(payloads.end(), p.begin(), p.end());
+            attempts.insert(attempts.end(), a.begin(), a.end());
+            states.insert(states.end(), st.begin(), st.end());
+        };
+        select("state = 'running' AND lease_until < ?", leaseNow, "lease_until");
+        select("state = 'queued' AND run_at <= ?", dueMs, "run_at");
 
         Poco::Int64 nowMs = dueMs;
         for (std::size_t i = 0; i < ids.size(); ++i) {
