@@ -15,8 +15,11 @@ class Transaction;
 /// these tokens replaced per backend before they run:
 ///   ${PK}       an auto-increment 64-bit primary key column type
 ///   ${TABLE}    table options (InnoDB, utf8mb4, binary collation on MariaDB)
-///   ${LONGTEXT} unbounded text
-///   ${BLOB}     unbounded binary
+///   ${LONGTEXT} text of at most 65,535 bytes (TEXT on both backends)
+///   ${BLOB}     binary of at most 65,535 bytes
+/// The 64 KiB cap is deliberate: POCO 1.11's MySQL binding allocates each
+/// column's declared maximum per fetched row, so LONGTEXT asks for 4 GiB.
+/// Validate lengths before writing; keep large content (documents) in files.
 /// Keys and indexed strings must be VARCHAR(n) with n <= 191.
 /// Instants are BIGINT seconds (or microseconds, say which) since the epoch, UTC.
 ///

@@ -47,6 +47,7 @@ protected:
                        "sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
                 now;
             session << "SET SESSION time_zone='+00:00'", now;
+            session << "SET SESSION autocommit=1", now;
             session << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
         }
     }
@@ -160,23 +161,18 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
         Transaction tx(s, _url.dialect);
         bool begun = false;
         try {
-            if (_url.dialect == Dialect::SQLite)
-                s << "BEGIN IMMEDIATE", now;
-            else
-                s.begin();
+            // Plain SQL on both backends: POCO 1.11's MySQL begin() switches
+            // autocommit off and commit() never switches it back, which left
+            // every pooled session inside an implicit transaction afterwards
+            // (later writes outside transact() uncommitted, their locks held).
+            s << (_url.dialect == Dialect::SQLite ? "BEGIN IMMEDIATE" : "START TRANSACTION"), now;
             begun = true;
             fn(tx);
-            if (_url.dialect == Dialect::SQLite)
-                s << "COMMIT", now;
-            else
-                s.commit();
+            s << "COMMIT", now;
         } catch (const std::exception& e) {
             if (begun) {
                 try {
-                    if (_url.dialect == Dialect::SQLite)
-                        s << "ROLLBACK", now;
-                    else
-                        s.rollback();
+                    s << "ROLLBACK", now;
                 } catch (const std::exception& rollbackError) {
                     _log.warning("rollback failed: %s", std::string(rollbackError.what()));
                 }
@@ -258,8 +254,11 @@ std::string DatabaseImpl::translate(const std::string& sql) const
             lite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"));
     Poco::replaceInPlace(out, std::string("${TABLE}"),
         std::string(lite ? "" : " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
-    Poco::replaceInPlace(out, std::string("${LONGTEXT}"), std::string(lite ? "TEXT" : "LONGTEXT"));
-    Poco::replaceInPlace(out, std::string("${BLOB}"), std::string(lite ? "BLOB" : "LONGBLOB"));
+    // 64 KiB types on MariaDB: POCO 1.11's MySQL binding sizes each fetch
+    // buffer from the column's declared maximum, so LONGTEXT would ask for
+    // 4 GiB per row (and crashes). Large content belongs in files.
+    Poco::replaceInPlace(out, std::string("${LONGTEXT}"), std::string("TEXT"));
+    Poco::replaceInPlace(out, std::string("${BLOB}"), std::string("BLOB"));
     return out;
 }
 
