@@ -293,14 +293,18 @@ PatientPage PatientDirectory::search(
         binds.push_back([&ref](Poco::Data::Statement& st) { st, use(ref); });
     };
     std::vector<std::string> branches;
-    const std::string select = std::string("SELECT ") + kColumns + " FROM records_patients WHERE ";
+    // The branches find ids only: a UNION of whole rows (with their TEXT
+    // column) makes MariaDB build an on-disk temporary table per search.
+    const std::string select = "SELECT id FROM records_patients WHERE ";
     auto range = [&](const char* column, const std::string& prefix) {
         bindString(prefix);
         bindString(prefixEnd(prefix));
         return std::string(column) + " >= ? AND " + column + " < ?";
     };
+    // "id + 0": a bare "id > ?" lets both planners pick a primary-key range
+    // scan (the whole table from the cursor on) over the search index.
     auto branch = [&](const std::string& condition) {
-        branches.push_back(select + condition + " AND id > ?");
+        branches.push_back(select + condition + " AND id + 0 > ?");
         bindInt(after);
     };
 
@@ -338,7 +342,9 @@ PatientPage PatientDirectory::search(
     std::string sql;
     for (const auto& b : branches)
         sql += (sql.empty() ? "" : " UNION ") + b;
-    sql += " ORDER BY id LIMIT ?";
+    // MariaDB refuses LIMIT inside IN (...) unless it sits in a derived table.
+    sql = std::string("SELECT ") + kColumns + " FROM records_patients WHERE id IN (SELECT id FROM (" + sql
+        + " ORDER BY id LIMIT ?) hits) ORDER BY id";
     bindInt(static_cast<Poco::Int64>(pageSize + 1));
 
     Poco::Data::Session s = _host.database().session();
