@@ -177,6 +177,7 @@ class RecordsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(exportHoldsEverythingAboutThePatientAndIsAudited);
     CPPUNIT_TEST(registrationCreatesTheAccountAndTheRecordTogether);
     CPPUNIT_TEST(accessReasonIsRecordedWithTheActor);
+    CPPUNIT_TEST(everyRecordsAuditRowNamesItsActorRequestAndPatient);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -777,6 +778,24 @@ public:
             count("audit_log",
                 "action = 'lab_result.list' AND reason = 'second opinion' AND actor_id = " + who
                     + " AND patient_id = " + std::to_string(id)));
+    }
+
+    void everyRecordsAuditRowNamesItsActorRequestAndPatient()
+    {
+        const std::string records
+            = "(action LIKE 'patient.%' OR action LIKE 'encounter.%' OR action LIKE 'vitals.%'"
+              " OR action LIKE 'lab_result.%' OR action LIKE 'document.%')";
+        const auto id = newPatient("Audited");
+        CPPUNIT_ASSERT_EQUAL(200, client().get(path(id, "/export"), as("doctor")).status);
+        CPPUNIT_ASSERT(count("audit_log", records) >= 2);
+        CPPUNIT_ASSERT_EQUAL(0L,
+            count("audit_log", records + " AND (actor_id IS NULL OR actor_role = '' OR request_id = '')"));
+        // Lists and searches name no patient; every other touch names whose data it was.
+        CPPUNIT_ASSERT_EQUAL(0L,
+            count("audit_log",
+                records
+                    + " AND patient_id IS NULL AND action NOT IN ('patient.list', "
+                      "'patient.search')"));
     }
 };
 
