@@ -191,17 +191,18 @@ void PatientDirectory::read(
 std::int64_t PatientDirectory::findDuplicate(clinic::Transaction& tx, const Patient& p) const
 {
     std::vector<Poco::Int64> ids;
+    Poco::Int64 self = p.id; // 0 for a new record: no row has it
     if (!p.nationalId.empty()) {
         std::string nid = p.nationalId;
-        tx.session() << "SELECT id FROM records_patients WHERE national_id = ? ORDER BY id", use(nid),
-            into(ids), limit(1), now;
+        tx.session() << "SELECT id FROM records_patients WHERE national_id = ? AND id <> ? ORDER BY id",
+            use(nid), use(self), into(ids), limit(1), now;
         if (!ids.empty())
             return ids.front();
     }
     std::string first = nameKey(p.firstName), last = nameKey(p.lastName), birth = p.birthDate;
     tx.session() << "SELECT id FROM records_patients WHERE last_name_key = ? AND first_name_key = ?"
-                    " AND birth_date = ? ORDER BY id",
-        use(last), use(first), use(birth), into(ids), limit(1), now;
+                    " AND birth_date = ? AND id <> ? ORDER BY id",
+        use(last), use(first), use(birth), use(self), into(ids), limit(1), now;
     return ids.empty() ? 0 : ids.front();
 }
 

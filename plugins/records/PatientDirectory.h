@@ -50,8 +50,8 @@ public:
     void read(
         clinic::FieldReader& in, const Poco::JSON::Object::Ptr& body, Patient& patient, bool partial) const;
 
-    /// The id of a record that looks like the same person (same national id,
-    /// or same name and birth date), or 0.
+    /// The id of another record that looks like the same person (same
+    /// national id, or same name and birth date), or 0.
     std::int64_t findDuplicate(clinic::Transaction& tx, const Patient& patient) const;
 
     /// Inserts, publishes "patient.created" {"patient_id"} after commit and

@@ -364,7 +364,21 @@ private:
             p = *current;
             clinic::FieldReader in(body);
             _patients->read(in, body, p, true);
+            const bool force = in.optionalBool("force").value_or(false);
             in.finish();
+            // Only a change of identity can make a duplicate: a phone change on
+            // a record created with force must not be refused.
+            const bool identity = body->has("national_id") || body->has("first_name")
+                || body->has("last_name") || body->has("birth_date");
+            if (identity && !force)
+                if (std::int64_t duplicate = _patients->findDuplicate(tx, p)) {
+                    auto details = clinic::makeObject();
+                    details->set("existing_id", static_cast<Poco::Int64>(duplicate));
+                    throw HttpError::conflict("another patient has this national id, or this name and birth "
+                                              "date; send \"force\": true "
+                                              "to keep both",
+                        details);
+                }
             p.updatedAt = nowSeconds();
             _patients->update(tx, p);
             auditWrite(tx, req, "patient.update", "patient", id, id);

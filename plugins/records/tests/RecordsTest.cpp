@@ -257,6 +257,16 @@ public:
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(id),
             r.json()->getObject("error")->getObject("details")->getValue<Poco::Int64>("existing_id"));
         CPPUNIT_ASSERT_EQUAL(1L, count("records_patients", "last_name = 'Dumitrescu'"));
+        // A change that makes another record the same person is a conflict too.
+        const auto other = newPatient("Dumitrescu-Other");
+        r = client().request("PATCH", path(other), R"({"national_id":"2900517123455"})", as("receptionist"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 409, r.status);
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(id),
+            r.json()->getObject("error")->getObject("details")->getValue<Poco::Int64>("existing_id"));
+        CPPUNIT_ASSERT_EQUAL(
+            0L, count("records_patients", "national_id = '2900517123455' AND id <> " + std::to_string(id)));
+        r = client().request("PATCH", path(other), R"({"phone":"0721999888"})", as("receptionist"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         r = client().post("/api/v1/patients", twin + R"(,"force":true})", as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
         CPPUNIT_ASSERT(r.json()->getValue<Poco::Int64>("id") != id);
