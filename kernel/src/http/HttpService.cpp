@@ -139,6 +139,33 @@ bool readBody(std::istream& in, std::size_t limit, std::string& out)
     return true;
 }
 
+/// Reads and drops up to maxBytes of what is left of a refused body. Closing
+/// with unread data in the socket makes the kernel send a reset, which can
+/// destroy the 413 before the client reads it; a bounded drain lets an honest
+/// client see the answer, and a huge body still just gets the connection closed.
+void discardBody(std::istream& in, std::size_t maxBytes)
+{
+    char buffer[16384];
+    std::size_t dropped = 0;
+    try {
+        while (in && dropped < maxBytes) {
+            in.read(buffer, sizeof(buffer));
+            std::streamsize n = in.gcount();
+            if (n <= 0)
+                break;
+            dropped += static_cast<std::size_t>(n);
+        }
+    } catch (const Poco::Exception&) {
+        // A timeout or a reset while draining: the connection closes anyway.
+    }
+}
+
+std::size_t drainAllowance(std::size_t limit)
+{
+    constexpr std::size_t kMiB = 1024 * 1024;
+    return std::clamp(limit * 4, 16 * kMiB, 64 * kMiB);
+}
+
 } // namespace
 
 std::string errorEnvelope(const HttpError& error, const std::string& requestId)
@@ -270,6 +297,7 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
         if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
             closeConnection = true;
             _metrics->bodyRejections.Increment();
+            discardBody(request.stream(), drainAllowance(limit));
             throw HttpError(413, "PAYLOAD_TOO_LARGE",
                 "the request body is over the limit of " + std::to_string(limit) + " bytes");
         }
@@ -281,6 +309,7 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
             if (hasBody && !readBody(request.stream(), limit, req.body)) {
                 closeConnection = true;
                 _metrics->bodyRejections.Increment();
+                discardBody(request.stream(), drainAllowance(limit));
                 throw HttpError(413, "PAYLOAD_TOO_LARGE",
                     "the request body is over the limit of " + std::to_string(limit) + " bytes");
             }
