@@ -18,6 +18,7 @@
 #include "clinic/Json.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
+#include "http/OpenApi.h"
 #include "rules/RulesRoutes.h"
 #include "version.h"
 
@@ -466,28 +467,33 @@ void Kernel::registerKernelRoutes()
                  },
                  "the daemon's clock, for terminal clock sync"},
         "kernel");
-    addRoute({"GET", "/api/v1/system/routes", Access::only({"admin"}),
-                 [this](Request&) {
-                     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-                     for (const auto& r : _router.routes()) {
-                         auto o = makeObject();
-                         o->set("method", r->route.method);
-                         o->set("pattern", r->route.pattern);
-                         o->set("owner", r->owner);
-                         const Access& a = r->route.access;
-                         o->set("access", a.isPublic ? "public" : a.roles.empty() ? "authenticated" : "roles");
-                         Poco::JSON::Array::Ptr roles = new Poco::JSON::Array;
-                         for (const auto& role : a.roles)
-                             roles->add(role);
-                         o->set("roles", roles);
-                         o->set("summary", r->route.summary);
-                         items->add(o);
-                     }
-                     auto o = makeObject();
-                     o->set("items", items);
-                     return Response::json(o);
-                 },
-                 "admin: every route with its method, pattern, owner and who may call it"},
+    addRoute({"GET", "/api/v1/openapi.json", Access::open(),
+                 [this](Request&) { return Response::json(openApiDocument(_router, CLINICD_VERSION)); },
+                 "the OpenAPI 3 document of every route this daemon serves, with who may call it"},
+        "kernel");
+    addRoute(
+        {"GET", "/api/v1/system/routes", Access::only({"admin"}),
+            [this](Request&) {
+                Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+                for (const auto& r : _router.routes()) {
+                    auto o = makeObject();
+                    o->set("method", r->route.method);
+                    o->set("pattern", r->route.pattern);
+                    o->set("owner", r->owner);
+                    const Access& a = r->route.access;
+                    o->set("access", a.isPublic ? "public" : a.roles.empty() ? "authenticated" : "roles");
+                    Poco::JSON::Array::Ptr roles = new Poco::JSON::Array;
+                    for (const auto& role : a.roles)
+                        roles->add(role);
+                    o->set("roles", roles);
+                    o->set("summary", r->route.summary);
+                    items->add(o);
+                }
+                auto o = makeObject();
+                o->set("items", items);
+                return Response::json(o);
+            },
+            "admin: every route with its method, pattern, owner and who may call it"},
         "kernel");
     addRoute({"GET", "/api/v1/system/plugins", Access::only({"admin"}),
                  [this](Request&) {

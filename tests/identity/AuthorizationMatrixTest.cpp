@@ -28,6 +28,7 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /health/live", "public"},
     {"GET /health/ready", "public"},
     {"GET /api/v1/time", "public"},
+    {"GET /api/v1/openapi.json", "public"},
     {"GET /api/v1/system/plugins", "admin"},
     {"GET /api/v1/system/routes", "admin"},
     {"POST /api/v1/auth/login", "public"},
