@@ -59,7 +59,8 @@ int ConfigCheck::run(
             {static_cast<long>(config->getInt64("rules.instruction_budget")),
                 static_cast<std::size_t>(config->getInt64("rules.memory_limit_bytes"))});
         if (!rules.ok) {
-            error("rules.dir: " + (rules.error.file.empty() ? "" : rules.info.dir + "/") + rules.error.text());
+            error(
+                "rules.dir: " + (rules.error.file.empty() ? "" : rules.info.dir + "/") + rules.error.text());
         } else if (rules.info.files.empty()) {
             out << "rules: no scripts in " << rules.info.dir << ", built-in defaults\n";
         } else {

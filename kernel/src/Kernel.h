@@ -22,8 +22,8 @@
 #include "host/ServiceTable.h"
 #include "http/HttpService.h"
 #include "http/RouterImpl.h"
-#include "rules/RuleEngineImpl.h"
 #include "jobs/JobQueueImpl.h"
+#include "rules/RuleEngineImpl.h"
 
 namespace prometheus {
 class Registry;

@@ -80,10 +80,11 @@ void KernelMetrics::setJobs(JobQueueImpl* jobs)
     _jobs = jobs;
     if (!_jobs || _jobsByState)
         return;
-    _jobsByState = &prometheus::BuildGauge()
-                        .Name("clinicd_jobs")
-                        .Help("Durable jobs in the database, by kind and state (queued, running, done, failed)")
-                        .Register(_registry);
+    _jobsByState
+        = &prometheus::BuildGauge()
+               .Name("clinicd_jobs")
+               .Help("Durable jobs in the database, by kind and state (queued, running, done, failed)")
+               .Register(_registry);
     _oldestDue = &prometheus::BuildGauge()
                       .Name("clinicd_jobs_oldest_due_age_seconds")
                       .Help("How long the oldest due queued job has waited; 0 when none is due")

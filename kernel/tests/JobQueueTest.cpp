@@ -278,7 +278,8 @@ public:
         f.schedule("test.crasher", "crash");
         {
             Poco::Data::Session s = f.db->session();
-            s << "UPDATE jobs SET state = 'running', attempts = 2, lease_owner = 'dead', lease_until = 1", now;
+            s << "UPDATE jobs SET state = 'running', attempts = 2, lease_owner = 'dead', lease_until = 1",
+                now;
         }
         CPPUNIT_ASSERT_EQUAL(0, f.queue->runDue(8));
         CPPUNIT_ASSERT_EQUAL(0, runs);

@@ -15,18 +15,17 @@ clinic::RouterImpl& router()
         clinic::RouterImpl built;
         auto ok = [](clinic::Request&) { return clinic::Response::noContent(); };
         for (const char* pattern : {"/health/live", "/api/v1/patients", "/api/v1/patients/{id}",
-                                    "/api/v1/patients/{id}/documents/{doc_id}/content",
-                                    "/api/v1/appointments/{id}", "/api/v1/appointments/{id}.ics",
-                                    "/api/v1/doctors/{id}/calendar.ics"})
+                 "/api/v1/patients/{id}/documents/{doc_id}/content", "/api/v1/appointments/{id}",
+                 "/api/v1/appointments/{id}.ics", "/api/v1/doctors/{id}/calendar.ics"})
             built.add(clinic::Route("GET", pattern, clinic::Access::open(), ok, ""), "fuzz");
         built.add(clinic::Route("POST", "/api/v1/appointments/{id}/cancel", clinic::Access::open(), ok, ""),
-                  "fuzz");
+            "fuzz");
         return built;
     }();
     return r;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

@@ -15,8 +15,8 @@
 #include "clinic/Database.h"
 #include "clinic/Events.h"
 #include "clinic/Http.h"
-#include "clinic/Rules.h"
 #include "clinic/Jobs.h"
+#include "clinic/Rules.h"
 
 namespace prometheus {
 class Registry;

@@ -263,7 +263,8 @@ std::vector<std::string> Settings::validate(const Poco::Util::AbstractConfigurat
     }
     if (!config.getString("auth.jwt_secret_file", "").empty()
         && !std::ifstream(config.getString("auth.jwt_secret_file", "")))
-        problems.push_back("auth.jwt_secret_file: cannot read " + config.getString("auth.jwt_secret_file", ""));
+        problems.push_back(
+            "auth.jwt_secret_file: cannot read " + config.getString("auth.jwt_secret_file", ""));
     return problems;
 }
 
