@@ -1,4 +1,5 @@
 #include "auth/SessionStore.h"
+#include "auth/Hex.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,18 +16,6 @@ using namespace Poco::Data::Keywords;
 namespace clinic {
 
 namespace {
-
-std::string hex(const unsigned char* data, std::size_t n)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xF];
-    }
-    return out;
-}
 
 std::string randomBytes(std::size_t n)
 {
@@ -67,7 +56,7 @@ std::string SessionStore::sha256Hex(const std::string& text)
     unsigned int length = 0;
     if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
         throw std::runtime_error("SHA-256 failed");
-    return hex(digest, length);
+    return hexEncode(digest, length);
 }
 
 std::string SessionStore::randomToken(std::size_t bytes)
@@ -112,7 +101,7 @@ IssuedSession SessionStore::open(Transaction& tx, Poco::Int64 userId)
 {
     const std::string raw = randomBytes(16);
     IssuedSession out;
-    out.sessionId = hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+    out.sessionId = hexEncode(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
     Poco::Int64 at = nowSeconds();
     tx.session() << "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)",
         use(out.sessionId), use(userId), use(at), use(at), now;

@@ -1,4 +1,5 @@
 #include "auth/TokenSigner.h"
+#include "auth/Hex.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,18 +18,6 @@
 namespace clinic {
 
 namespace {
-
-std::string hex(const unsigned char* data, std::size_t n)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xF];
-    }
-    return out;
-}
 
 std::string readKeyFile(const std::string& path)
 {
@@ -57,7 +46,7 @@ std::string createKeyFile(const std::string& path)
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         throw std::runtime_error("cannot make a signing key: no randomness from OpenSSL");
-    const std::string key = hex(raw, sizeof(raw));
+    const std::string key = hexEncode(raw, sizeof(raw));
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST)
