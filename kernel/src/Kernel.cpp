@@ -9,6 +9,7 @@
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 #include <prometheus/gauge.h>
@@ -436,9 +437,10 @@ void Kernel::registerKernelRoutes()
                          auto c = makeObject();
                          c->set("ok", result.ok);
                          if (!result.ok) {
-                             c->set("detail", result.detail);
+                             c->set("detail", publicReadinessDetail(name));
                              failing.push_back(name);
                          }
+                         noteReadiness(name, result);
                          checks->set(name, c);
                      }
                      if (failing.empty()) {
@@ -522,6 +524,52 @@ void Kernel::registerKernelRoutes()
     rules::addRulesRoutes(*_rules, [this](Route route) { addRoute(std::move(route), "kernel"); });
 }
 
+std::string Kernel::publicReadinessDetail(const std::string& check) const
+{
+    // /health/ready is public: it names what fails, never why (database
+    // errors carry hosts, users and paths). The reason goes to the log.
+    if (check != "plugins")
+        return "failing; the daemon log has the reason";
+    std::string out;
+    for (const auto& p : _plugins->plugins())
+        if (p->state != "started")
+            out += (out.empty() ? "" : "; ") + p->name + " is " + p->state;
+    return out;
+}
+
+void Kernel::noteReadiness(const std::string& check, const ReadinessResult& result)
+{
+    std::lock_guard<std::mutex> lock(_readinessMutex);
+    auto& wasOk = _readinessOk[check];
+    if (!wasOk.has_value() || *wasOk != result.ok) {
+        if (result.ok)
+            _log.information("readiness check %s passes again", check);
+        else
+            _log.warning("readiness check %s fails: %s", check, result.detail);
+    }
+    wasOk = result.ok;
+}
+
+void Kernel::auditRefusedRole(const Request& request)
+{
+    // A role refused by a route's declaration is an attempt on whatever the
+    // route guards; under /api/v1/patients/{id} that is a named patient.
+    AuditEvent event {"access.denied", "route", request.method + " " + request.routePattern, 0, "denied", ""};
+    if (request.routePattern.rfind("/api/v1/patients/{id}", 0) == 0) {
+        auto id = request.pathParams.find("id");
+        Poco::Int64 patient = 0;
+        if (id != request.pathParams.end() && id->second.size() <= 18
+            && Poco::NumberParser::tryParse64(id->second, patient) && patient > 0)
+            event.patientId = patient;
+    }
+    try {
+        _audit->record(request, event);
+    } catch (const std::exception& e) {
+        _log.error("could not audit a refused %s %s: %s", request.method, request.routePattern,
+            std::string(e.what()));
+    }
+}
+
 void Kernel::startHttp()
 {
     // Reads (or makes) the signing key: a key file open to group or others
@@ -542,6 +590,7 @@ void Kernel::startHttp()
         options.corsOrigins.insert(origin);
     _http = std::make_unique<HttpService>(_router, *_registry, options);
     _http->setAuthenticator([this](Request& request) { _identity->authenticate(request); });
+    _http->setDeniedHook([this](const Request& request) { auditRefusedRole(request); });
     _http->start();
     _log.information("serving %s on %s:%d (%d routes)", std::string(_http->secure() ? "HTTPS" : "HTTP"),
         options.address, _http->port(), static_cast<int>(_router.routes().size()));

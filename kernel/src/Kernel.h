@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,9 @@ public:
 
 private:
     void registerKernelRoutes();
+    void auditRefusedRole(const Request& request);
+    std::string publicReadinessDetail(const std::string& check) const;
+    void noteReadiness(const std::string& check, const ReadinessResult& result);
     void updatePluginMetrics();
 
     Poco::AutoPtr<Poco::Util::LayeredConfiguration> _config;
@@ -123,6 +127,8 @@ private:
     std::vector<std::pair<std::string, std::function<ReadinessResult()>>> _checks;
     std::vector<std::pair<std::string, std::function<void()>>> _reloadHooks;
     std::mutex _reloadMutex;
+    std::mutex _readinessMutex;
+    std::map<std::string, std::optional<bool>> _readinessOk;
     std::chrono::system_clock::time_point _startedAt;
     std::unique_ptr<KernelMetrics> _kernelMetrics;
     std::unique_ptr<rules::RuleEngineImpl> _rules;

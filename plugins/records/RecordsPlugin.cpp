@@ -274,9 +274,16 @@ private:
         try {
             _host->access().require(req, patientId, kind);
         } catch (const HttpError&) {
-            _host->audit().record(req,
-                clinic::AuditEvent {
-                    action, "patient", std::to_string(patientId), patientId, "denied", reasonOf(req)});
+            // The refusal stands even if its audit row cannot be written: a
+            // 500 here would tell a prober which patient ids exist.
+            try {
+                _host->audit().record(req,
+                    clinic::AuditEvent {
+                        action, "patient", std::to_string(patientId), patientId, "denied", reasonOf(req)});
+            } catch (const std::exception& e) {
+                _host->logger().error("could not audit a denied %s on patient %Ld: %s", action,
+                    static_cast<Poco::Int64>(patientId), std::string(e.what()));
+            }
             throw;
         }
     }
@@ -304,10 +311,24 @@ private:
         PageRequest page = pageOf(req);
         PatientPage found = _patients->search(req.query("q").value_or(""), page.after, page.limit);
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        std::vector<std::int64_t> shown;
         for (const auto& p : found.items)
-            if (_host->access().maySee(req.caller, p.id, PatientData::Demographics))
+            if (_host->access().maySee(req.caller, p.id, PatientData::Demographics)) {
                 items->add(p.toJson());
-        auditRead(req, req.query("q") ? "patient.search" : "patient.list", "patient", "", 0);
+                shown.push_back(p.id);
+            }
+        // One row per patient shown, so "who saw patient X" finds searches
+        // and list pages too, not only direct reads. The search text itself is
+        // not recorded (it may be a name or a national id).
+        const std::string action = req.query("q") ? "patient.search" : "patient.list";
+        _host->database().transact([&](clinic::Transaction& tx) {
+            if (shown.empty())
+                _host->audit().record(
+                    tx, req, clinic::AuditEvent {action, "patient", "", 0, "ok", reasonOf(req)});
+            for (std::int64_t id : shown)
+                _host->audit().record(tx, req,
+                    clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", reasonOf(req)});
+        });
         return Response::json(listOf(items, found.nextCursor));
     }
 

@@ -1,5 +1,6 @@
 #include "audit/AuditLog.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <Poco/Data/RecordSet.h>
@@ -16,11 +17,46 @@ namespace clinic {
 
 namespace {
 
-/// Columns are bounded; an over-long value is cut rather than failing the
-/// audited operation on MariaDB's strict mode.
+/// Audit text comes partly from clients (a reason header, a username that
+/// failed to log in), and MariaDB's strict utf8mb4 columns refuse invalid
+/// UTF-8: one bad byte would fail the audit write, and with it the request,
+/// and lose the very row that records a denied attempt. So: invalid bytes
+/// become '?', control characters a space, and the value is cut to max
+/// characters (VARCHAR counts characters) on a character boundary.
 std::string fit(const std::string& value, std::size_t max)
 {
-    return value.size() <= max ? value : value.substr(0, max);
+    std::string out;
+    out.reserve(std::min(value.size(), max * 4));
+    std::size_t chars = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(value.data());
+    const std::size_t n = value.size();
+    for (std::size_t i = 0; i < n && chars < max; ++chars) {
+        const unsigned char c = p[i];
+        std::size_t len = c < 0x80 ? 1
+            : (c & 0xE0) == 0xC0   ? 2
+            : (c & 0xF0) == 0xE0   ? 3
+            : (c & 0xF8) == 0xF0   ? 4
+                                   : 0;
+        bool ok = len > 0 && i + len <= n && !(len == 2 && c < 0xC2) && !(len == 4 && c > 0xF4);
+        unsigned cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; ok && k < len; ++k) {
+            ok = (p[i + k] & 0xC0) == 0x80;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        ok = ok && !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+            && !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+        if (!ok) {
+            out += '?';
+            ++i;
+        } else if (len == 1) {
+            out += (c < 0x20 || c == 0x7F) ? ' ' : static_cast<char>(c);
+            ++i;
+        } else {
+            out.append(value, i, len);
+            i += len;
+        }
+    }
+    return out;
 }
 
 Poco::Nullable<Poco::Int64> orNull(Poco::Int64 v)

@@ -352,8 +352,11 @@ void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPS
             _authenticator(req);
             if (!req.caller.authenticated)
                 throw HttpError(401, "UNAUTHENTICATED", "sign in first");
-            if (!route.access.roles.empty() && !route.access.roles.count(req.caller.role))
+            if (!route.access.roles.empty() && !route.access.roles.count(req.caller.role)) {
+                if (_onDenied)
+                    _onDenied(req);
                 throw HttpError::forbidden();
+            }
         }
         res = route.handler(req);
     } catch (const Preflight&) {

@@ -58,6 +58,9 @@ public:
     bool secure() const { return !_options.tlsCert.empty(); }
 
     void setAuthenticator(Authenticator authenticator) { _authenticator = std::move(authenticator); }
+    /// Called when an authenticated caller's role is refused by a route's
+    /// declaration (the 403), so the attempt can be audited.
+    void setDeniedHook(std::function<void(const Request&)> hook) { _onDenied = std::move(hook); }
 
     /// Answers one request; public for the kernel's request handler.
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -74,6 +77,7 @@ private:
     std::unique_ptr<Poco::ThreadPool> _threads;
     std::unique_ptr<Poco::Net::HTTPServer> _server;
     Authenticator _authenticator;
+    std::function<void(const Request&)> _onDenied;
     int _port = 0;
 };
 

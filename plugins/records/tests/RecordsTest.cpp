@@ -177,6 +177,9 @@ class RecordsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(registrationCreatesTheAccountAndTheRecordTogether);
     CPPUNIT_TEST(accessReasonIsRecordedWithTheActor);
     CPPUNIT_TEST(everyRecordsAuditRowNamesItsActorRequestAndPatient);
+    CPPUNIT_TEST(aReasonWithInvalidUtf8StillAuditsTheDenialAndRevealsNothing);
+    CPPUNIT_TEST(aRoleRefusedByTheRouteIsAuditedAgainstThePatient);
+    CPPUNIT_TEST(aSearchIsAuditedOncePerPatientItShows);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -802,6 +805,52 @@ public:
                 records
                     + " AND patient_id IS NULL AND action NOT IN ('patient.list', "
                       "'patient.search')"));
+    }
+
+    /// A client-sent reason is written into the audit row; a bad byte in it
+    /// must not fail that write (MariaDB refuses invalid UTF-8), which would
+    /// turn the 404 into a 500 that tells a prober the patient exists.
+    void aReasonWithInvalidUtf8StillAuditsTheDenialAndRevealsNothing()
+    {
+        World& w = world();
+        const long before = count("audit_log",
+            "patient_id = " + std::to_string(w.otherPatient)
+                + " AND outcome = 'denied' AND actor_role = 'patient'");
+        auto existing = client().get(path(w.otherPatient, "/vitals?reason=%FF%C3"), as("patient"));
+        auto missing = client().get(path(99999999, "/vitals?reason=%FF%C3"), as("patient"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(existing.body, 404, existing.status);
+        CPPUNIT_ASSERT_EQUAL(404, missing.status);
+        CPPUNIT_ASSERT_EQUAL(existing.errorCode(), missing.errorCode());
+        CPPUNIT_ASSERT_EQUAL(before + 1,
+            count("audit_log",
+                "patient_id = " + std::to_string(w.otherPatient)
+                    + " AND outcome = 'denied' AND actor_role = 'patient'"));
+        // A long Romanian reason is cut on a character boundary, not refused.
+        std::string reason;
+        for (int i = 0; i < 200; ++i)
+            reason += "%C8%99"; // ș
+        auto r = client().get(path(w.ownPatient, "/vitals?reason=" + reason), as("doctor"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+    }
+
+    void aRoleRefusedByTheRouteIsAuditedAgainstThePatient()
+    {
+        const auto id = newPatient("RoleRefused");
+        auto r = client().post(path(id, "/vitals"), R"({"pulse":70})", as("receptionist"));
+        CPPUNIT_ASSERT_EQUAL(403, r.status);
+        CPPUNIT_ASSERT_EQUAL(1L, audited("access.denied", id, "receptionist"));
+        CPPUNIT_ASSERT_EQUAL(0L, count("records_vitals", "patient_id = " + std::to_string(id)));
+    }
+
+    void aSearchIsAuditedOncePerPatientItShows()
+    {
+        const auto a = newPatient("Searchaudit");
+        const auto b = newPatient("Searchauditson");
+        auto r = client().get("/api/v1/patients?q=searchaudit", as("receptionist"));
+        CPPUNIT_ASSERT_EQUAL(200, r.status);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.json()->getArray("items")->size());
+        CPPUNIT_ASSERT_EQUAL(1L, audited("patient.search", a, "receptionist"));
+        CPPUNIT_ASSERT_EQUAL(1L, audited("patient.search", b, "receptionist"));
     }
 };
 
