@@ -67,6 +67,25 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/patients/{id}/documents/{doc_id}/content", "admin,doctor,nurse,patient,receptionist"},
     {"POST /api/v1/patients/{id}/documents/letters", "admin,doctor"},
     {"GET /api/v1/patients/{id}/export", "admin,doctor,nurse,patient,receptionist"},
+    // scheduling plugin: everyone signed in browses the directory and free
+    // slots; administrators keep it; reception also records time off
+    {"GET /api/v1/locations", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/locations", "admin"},
+    {"GET /api/v1/locations/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/locations/{id}", "admin"},
+    {"GET /api/v1/services", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/services", "admin"},
+    {"GET /api/v1/services/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/services/{id}", "admin"},
+    {"GET /api/v1/doctors", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/doctors", "admin"},
+    {"GET /api/v1/doctors/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/doctors/{id}", "admin"},
+    {"PUT /api/v1/doctors/{id}/hours", "admin"},
+    {"GET /api/v1/doctors/{id}/time-off", "admin,doctor,nurse,receptionist"},
+    {"POST /api/v1/doctors/{id}/time-off", "admin,receptionist"},
+    {"DELETE /api/v1/doctors/{id}/time-off/{tid}", "admin,receptionist"},
+    {"GET /api/v1/availability", "admin,doctor,nurse,patient,receptionist"},
 };
 
 const std::vector<std::string> kRoles = {"admin", "doctor", "nurse", "receptionist", "patient"};
@@ -145,7 +164,7 @@ public:
         writeFile(keyFile, kSecret);
         ::chmod(keyFile.c_str(), 0600);
         std::string load;
-        for (const std::string plugin : {"example", "metrics", "records"})
+        for (const std::string plugin : {"example", "metrics", "records", "scheduling"})
             if (Poco::File(pluginDir() + "/clinic_" + plugin + ".so").exists())
                 load += (load.empty() ? "" : ",") + plugin;
         Daemon::Options o;
@@ -248,6 +267,8 @@ public:
             must.push_back("GET /api/v1/example/notes/{id}");
         if (load.find("records") != std::string::npos)
             must.push_back("GET /api/v1/patients/{id}/export");
+        if (load.find("scheduling") != std::string::npos)
+            must.push_back("GET /api/v1/availability");
         for (const auto& must : must)
             if (!covered.count(must))
                 failures.push_back("not listed by /api/v1/system/routes: " + must);

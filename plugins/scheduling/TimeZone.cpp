@@ -1,0 +1,407 @@
+#include "TimeZone.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace scheduling {
+
+namespace {
+
+std::int64_t floorDiv(std::int64_t a, std::int64_t b)
+{
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+bool isLeap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int daysInMonth(int y, int m)
+{
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && isLeap(y) ? 29 : kDays[m - 1];
+}
+
+/// [+-]h[h][:mm[:ss]] as seconds; advances pos.
+bool parseHms(const std::string& s, std::size_t& pos, std::int32_t& out)
+{
+    int sign = 1;
+    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        sign = s[pos] == '-' ? -1 : 1;
+        ++pos;
+    }
+    auto number = [&](int maxDigits, int& value) {
+        std::size_t start = pos;
+        value = 0;
+        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))
+            && pos - start < static_cast<std::size_t>(maxDigits))
+            value = value * 10 + (s[pos++] - '0');
+        return pos > start;
+    };
+    int h = 0, m = 0, sec = 0;
+    if (!number(3, h) || h > 167)
+        return false;
+    if (pos < s.size() && s[pos] == ':') {
+        ++pos;
+        if (!number(2, m) || m > 59)
+            return false;
+        if (pos < s.size() && s[pos] == ':') {
+            ++pos;
+            if (!number(2, sec) || sec > 59)
+                return false;
+        }
+    }
+    out = sign * (h * 3600 + m * 60 + sec);
+    return true;
+}
+
+bool parseName(const std::string& s, std::size_t& pos)
+{
+    std::size_t start = pos;
+    if (pos < s.size() && s[pos] == '<') {
+        std::size_t close = s.find('>', pos);
+        if (close == std::string::npos)
+            return false;
+        pos = close + 1;
+        return close - start >= 4;
+    }
+    while (pos < s.size() && std::isalpha(static_cast<unsigned char>(s[pos])))
+        ++pos;
+    return pos - start >= 3;
+}
+
+bool parseWhen(const std::string& s, std::size_t& pos, PosixRule::When& w)
+{
+    auto number = [&](int& value) {
+        std::size_t start = pos;
+        value = 0;
+        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])) && pos - start < 3)
+            value = value * 10 + (s[pos++] - '0');
+        return pos > start;
+    };
+    if (pos < s.size() && s[pos] == 'M') {
+        ++pos;
+        w.kind = 'M';
+        if (!number(w.month) || w.month < 1 || w.month > 12 || pos >= s.size() || s[pos++] != '.')
+            return false;
+        if (!number(w.week) || w.week < 1 || w.week > 5 || pos >= s.size() || s[pos++] != '.')
+            return false;
+        if (!number(w.day) || w.day > 6)
+            return false;
+    } else if (pos < s.size() && s[pos] == 'J') {
+        ++pos;
+        w.kind = 'J';
+        if (!number(w.day) || w.day < 1 || w.day > 365)
+            return false;
+    } else {
+        w.kind = 'D';
+        if (!number(w.day) || w.day > 365)
+            return false;
+    }
+    w.time = 7200;
+    if (pos < s.size() && s[pos] == '/') {
+        ++pos;
+        return parseHms(s, pos, w.time);
+    }
+    return true;
+}
+
+/// The day number on which a rule's transition falls in year y.
+std::int64_t dayOf(const PosixRule::When& w, int y)
+{
+    if (w.kind == 'J')
+        return daysFromCivil(y, 1, 1) + w.day - 1 + (isLeap(y) && w.day >= 60 ? 1 : 0);
+    if (w.kind == 'D')
+        return daysFromCivil(y, 1, 1) + w.day;
+    const std::int64_t first = daysFromCivil(y, w.month, 1);
+    const int firstWeekday = static_cast<int>(((first % 7) + 11) % 7); // 0 = Sunday; 1970-01-01 was Thursday
+    std::int64_t day = first + (w.day - firstWeekday + 7) % 7 + (w.week - 1) * 7;
+    while (day >= first + daysInMonth(y, w.month))
+        day -= 7;
+    return day;
+}
+
+std::int64_t readBig(const std::string& d, std::size_t pos, int bytes)
+{
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+        v = (v << 8) | static_cast<unsigned char>(d[pos + static_cast<std::size_t>(i)]);
+    if (bytes == 4)
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    return static_cast<std::int64_t>(v);
+}
+
+bool validName(const std::string& name)
+{
+    if (name.empty() || name.size() > 64 || name.front() == '/' || name.find("..") != std::string::npos)
+        return false;
+    if (name.rfind("right/", 0) == 0 || name.rfind("posix/", 0) == 0)
+        return false;
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'))
+            return false;
+    return std::isupper(static_cast<unsigned char>(name.front())) != 0;
+}
+
+} // namespace
+
+std::int64_t daysFromCivil(int y, int m, int d)
+{
+    y -= m <= 2;
+    const std::int64_t era = floorDiv(y, 400);
+    const std::int64_t yoe = y - era * 400;
+    const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void civilFromDays(std::int64_t z, int& y, int& m, int& d)
+{
+    z += 719468;
+    const std::int64_t era = floorDiv(z, 146097);
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    y = static_cast<int>(yoe + era * 400 + (m <= 2));
+}
+
+int isoWeekday(std::int64_t days)
+{
+    return static_cast<int>(((days % 7) + 7 + 3) % 7) + 1; // 1970-01-01 was a Thursday (4)
+}
+
+std::optional<std::int64_t> parseDate(const std::string& t)
+{
+    if (t.size() != 10 || t[4] != '-' || t[7] != '-')
+        return std::nullopt;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!std::isdigit(static_cast<unsigned char>(t[i])))
+            return std::nullopt;
+    const int y = std::stoi(t.substr(0, 4)), m = std::stoi(t.substr(5, 2)), d = std::stoi(t.substr(8, 2));
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m))
+        return std::nullopt;
+    return daysFromCivil(y, m, d);
+}
+
+std::string formatWithOffset(std::int64_t utc, std::int32_t offset)
+{
+    const std::int64_t local = utc + offset;
+    const std::int64_t days = floorDiv(local, 86400);
+    const std::int64_t secs = local - days * 86400;
+    int y = 0, m = 0, d = 0;
+    civilFromDays(days, y, m, d);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, static_cast<int>(secs / 3600),
+        static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+    std::string out = buf;
+    if (offset == 0)
+        return out + "Z";
+    const int a = std::abs(offset);
+    std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+    return out + buf;
+}
+
+std::optional<std::int64_t> parseInstant(const std::string& t)
+{
+    if (t.size() < 20 || (t[10] != 'T' && t[10] != 't'))
+        return std::nullopt;
+    auto day = parseDate(t.substr(0, 10));
+    if (!day || t[13] != ':' || t[16] != ':')
+        return std::nullopt;
+    for (std::size_t i : {11, 12, 14, 15, 17, 18})
+        if (!std::isdigit(static_cast<unsigned char>(t[i])))
+            return std::nullopt;
+    const int hh = std::stoi(t.substr(11, 2)), mm = std::stoi(t.substr(14, 2)),
+              ss = std::stoi(t.substr(17, 2));
+    if (hh > 23 || mm > 59 || ss > 59)
+        return std::nullopt;
+    std::size_t pos = 19;
+    if (pos < t.size() && t[pos] == '.') {
+        ++pos;
+        std::size_t start = pos;
+        while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos])))
+            ++pos;
+        if (pos == start)
+            return std::nullopt;
+    }
+    std::int32_t offset = 0;
+    if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z') && pos + 1 == t.size()) {
+        offset = 0;
+    } else if (pos + 6 == t.size() && (t[pos] == '+' || t[pos] == '-') && t[pos + 3] == ':'
+        && std::isdigit(static_cast<unsigned char>(t[pos + 1]))
+        && std::isdigit(static_cast<unsigned char>(t[pos + 2]))
+        && std::isdigit(static_cast<unsigned char>(t[pos + 4]))
+        && std::isdigit(static_cast<unsigned char>(t[pos + 5]))) {
+        const int oh = std::stoi(t.substr(pos + 1, 2)), om = std::stoi(t.substr(pos + 4, 2));
+        if (oh > 23 || om > 59)
+            return std::nullopt;
+        offset = (t[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    } else {
+        return std::nullopt;
+    }
+    return *day * 86400 + hh * 3600 + mm * 60 + ss - offset;
+}
+
+std::optional<PosixRule> PosixRule::parse(const std::string& s)
+{
+    PosixRule r;
+    std::size_t pos = 0;
+    std::int32_t posix = 0;
+    if (!parseName(s, pos) || !parseHms(s, pos, posix))
+        return std::nullopt;
+    r.stdOffset = -posix;
+    if (pos == s.size())
+        return r;
+    if (!parseName(s, pos))
+        return std::nullopt;
+    r.hasDst = true;
+    r.dstOffset = r.stdOffset + 3600;
+    if (pos < s.size() && s[pos] != ',') {
+        if (!parseHms(s, pos, posix))
+            return std::nullopt;
+        r.dstOffset = -posix;
+    }
+    if (pos == s.size()) {
+        // No rule: the POSIX default (US rules).
+        r.start = {'M', 3, 2, 0, 7200};
+        r.end = {'M', 11, 1, 0, 7200};
+        return r;
+    }
+    if (s[pos++] != ',' || !parseWhen(s, pos, r.start) || pos >= s.size() || s[pos++] != ','
+        || !parseWhen(s, pos, r.end) || pos != s.size())
+        return std::nullopt;
+    return r;
+}
+
+std::int32_t PosixRule::offsetAt(std::int64_t utc) const
+{
+    if (!hasDst)
+        return stdOffset;
+    int y = 0, m = 0, d = 0;
+    civilFromDays(floorDiv(utc + stdOffset, 86400), y, m, d);
+    const std::int64_t startUtc = dayOf(start, y) * 86400 + start.time - stdOffset;
+    const std::int64_t endUtc = dayOf(end, y) * 86400 + end.time - dstOffset;
+    bool dst = false;
+    if (startUtc < endUtc)
+        dst = utc >= startUtc && utc < endUtc;
+    else
+        dst = !(utc >= endUtc && utc < startUtc);
+    return dst ? dstOffset : stdOffset;
+}
+
+std::shared_ptr<const TimeZone> TimeZone::fromTzif(const std::string& name, const std::string& d)
+{
+    if (d.size() < 44 || d.compare(0, 4, "TZif") != 0)
+        return nullptr;
+    auto counts = [&](std::size_t at, std::int64_t c[6]) {
+        for (int i = 0; i < 6; ++i)
+            c[i] = readBig(d, at + 20 + static_cast<std::size_t>(i) * 4, 4);
+    };
+    std::int64_t c[6]; // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    counts(0, c);
+    std::size_t pos = 44;
+    int timeSize = 4;
+    if (d[4] >= '2') {
+        pos += static_cast<std::size_t>(c[3] * 4 + c[3] + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0]);
+        if (d.size() < pos + 44 || d.compare(pos, 4, "TZif") != 0)
+            return nullptr;
+        counts(pos, c);
+        pos += 44;
+        timeSize = 8;
+    }
+    const std::size_t timecnt = static_cast<std::size_t>(c[3]), typecnt = static_cast<std::size_t>(c[4]);
+    const std::size_t need = timecnt * static_cast<std::size_t>(timeSize) + timecnt + typecnt * 6
+        + static_cast<std::size_t>(c[5]) + static_cast<std::size_t>(c[2]) * (timeSize + 4)
+        + static_cast<std::size_t>(c[1] + c[0]);
+    if (typecnt == 0 || d.size() < pos + need)
+        return nullptr;
+    auto zone = std::make_shared<TimeZone>();
+    zone->_name = name;
+    const std::size_t idxAt = pos + timecnt * static_cast<std::size_t>(timeSize);
+    const std::size_t typesAt = idxAt + timecnt;
+    std::vector<std::int32_t> offsets(typecnt);
+    for (std::size_t i = 0; i < typecnt; ++i)
+        offsets[i] = static_cast<std::int32_t>(readBig(d, typesAt + i * 6, 4));
+    zone->_initialOffset = offsets[0];
+    for (std::size_t i = 0; i < timecnt; ++i) {
+        const auto type = static_cast<unsigned char>(d[idxAt + i]);
+        if (type >= typecnt)
+            return nullptr;
+        zone->_transitions.push_back(readBig(d, pos + i * static_cast<std::size_t>(timeSize), timeSize));
+        zone->_offsetAfter.push_back(offsets[type]);
+    }
+    if (timeSize == 8) {
+        const std::size_t footerAt = pos + need;
+        if (footerAt < d.size() && d[footerAt] == '\n') {
+            const std::size_t close = d.find('\n', footerAt + 1);
+            if (close != std::string::npos && close > footerAt + 1)
+                zone->_footer = PosixRule::parse(d.substr(footerAt + 1, close - footerAt - 1));
+        }
+    }
+    return zone;
+}
+
+std::shared_ptr<const TimeZone> TimeZone::find(const std::string& name)
+{
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const TimeZone>> cache;
+    if (!validName(name))
+        return nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        auto it = cache.find(name);
+        if (it != cache.end())
+            return it->second;
+    }
+    const char* dir = std::getenv("TZDIR");
+    std::ifstream in(std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + name, std::ios::binary);
+    if (!in)
+        return nullptr;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in.good() && !in.eof())
+        return nullptr;
+    auto zone = fromTzif(name, bytes.str());
+    if (!zone)
+        return nullptr;
+    std::lock_guard<std::mutex> lock(mutex);
+    cache[name] = zone;
+    return zone;
+}
+
+std::int32_t TimeZone::offsetAt(std::int64_t utc) const
+{
+    if (_transitions.empty())
+        return _footer ? _footer->offsetAt(utc) : _initialOffset;
+    if (utc < _transitions.front())
+        return _initialOffset;
+    if (utc >= _transitions.back() && _footer)
+        return _footer->offsetAt(utc);
+    auto it = std::upper_bound(_transitions.begin(), _transitions.end(), utc);
+    return _offsetAfter[static_cast<std::size_t>(it - _transitions.begin()) - 1];
+}
+
+std::vector<std::int64_t> TimeZone::toUtc(std::int64_t local) const
+{
+    std::vector<std::int32_t> candidates
+        = {offsetAt(local - 86400), offsetAt(local), offsetAt(local + 86400)};
+    std::vector<std::int64_t> out;
+    for (auto o : candidates) {
+        const std::int64_t u = local - o;
+        if (offsetAt(u) == o && std::find(out.begin(), out.end(), u) == out.end())
+            out.push_back(u);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace scheduling
