@@ -141,6 +141,11 @@ std::vector<Migration> kernelMigrations()
     // Durable jobs: versions 8 to 10.
     for (auto& m : jobsMigrations(8))
         migrations.push_back(std::move(m));
+    // One account per patient record and per doctor: a second account on
+    // the same record would read it as its own.
+    migrations.push_back(Migration(11, "one account per patient and per doctor",
+        {"CREATE UNIQUE INDEX users_patient_link ON users (patient_id)",
+            "CREATE UNIQUE INDEX users_doctor_link ON users (doctor_id)"}));
     return migrations;
 }
 

@@ -274,6 +274,13 @@ bool PatientDirectory::exists(std::int64_t id) const
     return count > 0;
 }
 
+bool PatientDirectory::exists(clinic::Transaction& tx, std::int64_t patientId)
+{
+    Poco::Int64 key = patientId, count = 0;
+    tx.session() << "SELECT COUNT(*) FROM records_patients WHERE id = ?", use(key), into(count), now;
+    return count > 0;
+}
+
 PatientPage PatientDirectory::search(
     const std::string& rawQuery, std::int64_t after, std::size_t pageSize) const
 {

@@ -72,6 +72,7 @@ public:
     /// duplicate, nor learn its id).
     std::int64_t createForRegistration(
         clinic::Transaction& tx, const Poco::JSON::Object::Ptr& fields) override;
+    bool exists(clinic::Transaction& tx, std::int64_t patientId) override;
 
     std::string today() const;
     std::int64_t nowSeconds() const;

@@ -22,6 +22,10 @@ public:
     /// together. Returns the new patient id. Throws HttpError 422
     /// VALIDATION_FAILED naming each bad field.
     virtual std::int64_t createForRegistration(Transaction& tx, const Poco::JSON::Object::Ptr& fields) = 0;
+
+    /// Whether a patient record with this id exists (read in tx), so an
+    /// account is never linked to a record that is not there (yet).
+    virtual bool exists(Transaction& tx, std::int64_t patientId) = 0;
 };
 
 /// The ServiceRegistry name under which PatientRegistry is published.

@@ -399,6 +399,31 @@ Response IdentityService::listUsers(Request& request)
     return Response::json(o);
 }
 
+void IdentityService::checkLinks(Transaction& tx, Poco::Int64 userId,
+    const std::optional<Poco::Int64>& patientId, const std::optional<Poco::Int64>& doctorId)
+{
+    if (patientId) {
+        // The record must exist now: linking to an id not yet issued would
+        // hand the account whichever patient is created next with it.
+        // Without the records plugin there is no patient data to reach.
+        auto registry = _services.find<PatientRegistry>(kPatientRegistryService);
+        if (registry && !registry->exists(tx, *patientId))
+            throw HttpError::validation({{"patient_id", "no such patient"}});
+    }
+    for (const auto& [column, value] : {std::make_pair(std::string("patient_id"), patientId),
+             std::make_pair(std::string("doctor_id"), doctorId)}) {
+        if (!value)
+            continue;
+        Poco::Int64 v = *value, self = userId, other = 0;
+        using namespace Poco::Data::Keywords;
+        tx.session() << "SELECT COUNT(*) FROM users WHERE " + column + " = ? AND id <> ?", use(v), use(self),
+            into(other), now;
+        if (other)
+            throw HttpError::conflict(
+                column + " " + std::to_string(v) + " is already linked to another account");
+    }
+}
+
 Response IdentityService::createUser(Request& request)
 {
     FieldReader in(request.jsonObject());
@@ -432,6 +457,7 @@ Response IdentityService::createUser(Request& request)
     user.createdAt = user.updatedAt = nowSeconds();
     try {
         _db.transact([&](Transaction& tx) {
+            checkLinks(tx, 0, user.patientId, user.doctorId);
             user.id = UserDirectory::insert(tx, _db, user);
             _audit.record(tx, request,
                 AuditEvent {"user.create", "user", std::to_string(user.id), 0, "ok", "role " + user.role});
@@ -515,6 +541,8 @@ Response IdentityService::patchUser(Request& request)
             = before->role == "admin" && before->active && (after.role != "admin" || !after.active);
         if (losesAdmin && UserDirectory::otherActiveAdmins(tx, id) == 0)
             throw HttpError::conflict("this is the last active admin; make another admin first");
+        checkLinks(tx, id, after.patientId != before->patientId ? after.patientId : std::nullopt,
+            after.doctorId != before->doctorId ? after.doctorId : std::nullopt);
         UserDirectory::update(tx, after);
         const std::string object = std::to_string(id);
         if (after.role != before->role)
@@ -532,8 +560,15 @@ Response IdentityService::patchUser(Request& request)
             _sessions.revokeAllOf(tx, id, "password_reset");
             _audit.record(tx, request, AuditEvent {"user.password_reset", "user", object, 0, "ok", ""});
         }
-        if (after.patientId != before->patientId || after.doctorId != before->doctorId)
-            _audit.record(tx, request, AuditEvent {"user.link_change", "user", object, 0, "ok", ""});
+        if (after.patientId != before->patientId || after.doctorId != before->doctorId) {
+            auto show = [](const std::optional<Poco::Int64>& v) {
+                return v ? std::to_string(*v) : std::string("none");
+            };
+            _audit.record(tx, request,
+                AuditEvent {"user.link_change", "user", object, after.patientId.value_or(0), "ok",
+                    "patient " + show(before->patientId) + " -> " + show(after.patientId) + ", doctor "
+                        + show(before->doctorId) + " -> " + show(after.doctorId)});
+        }
     });
     return Response::json(userJson(after));
 }

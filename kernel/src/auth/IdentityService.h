@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <Poco/Logger.h>
@@ -68,6 +69,10 @@ private:
     /// A hash of a random password: verified against when the username does
     /// not exist, so the answer takes as long as for a real account.
     const std::string& decoyHash();
+    /// A patient link must name an existing record, and no link may be
+    /// another account's already (409).
+    void checkLinks(Transaction& tx, Poco::Int64 userId, const std::optional<Poco::Int64>& patientId,
+        const std::optional<Poco::Int64>& doctorId);
     std::once_flag _decoyOnce;
     std::string _decoyHash;
 };

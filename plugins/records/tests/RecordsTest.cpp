@@ -180,6 +180,7 @@ class RecordsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aReasonWithInvalidUtf8StillAuditsTheDenialAndRevealsNothing);
     CPPUNIT_TEST(aRoleRefusedByTheRouteIsAuditedAgainstThePatient);
     CPPUNIT_TEST(aSearchIsAuditedOncePerPatientItShows);
+    CPPUNIT_TEST(aPatientAccountLinksOnlyToAnExistingRecordThatIsNotTaken);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -851,6 +852,30 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), r.json()->getArray("items")->size());
         CPPUNIT_ASSERT_EQUAL(1L, audited("patient.search", a, "receptionist"));
         CPPUNIT_ASSERT_EQUAL(1L, audited("patient.search", b, "receptionist"));
+    }
+
+    /// Linking an account to an id not yet issued would hand it whichever
+    /// patient is created next with that id; two accounts on one record would
+    /// both read it as their own.
+    void aPatientAccountLinksOnlyToAnExistingRecordThatIsNotTaken()
+    {
+        const auto id = newPatient("Linked");
+        auto account = [&](const std::string& name, std::int64_t patient) {
+            return client().post("/api/v1/users",
+                R"({"username":")" + name
+                    + R"(","role":"patient","password":"a-long-password-9","patient_id":)"
+                    + std::to_string(patient) + "}",
+                as("admin"));
+        };
+        auto missing = account("link.missing", 99999999);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(missing.body, 422, missing.status);
+        CPPUNIT_ASSERT(
+            missing.json()->getObject("error")->getObject("details")->getObject("fields")->has("patient_id"));
+        auto first = account("link.first", id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(first.body, 201, first.status);
+        auto second = account("link.second", id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(second.body, 409, second.status);
+        CPPUNIT_ASSERT_EQUAL(0L, count("users", "username IN ('link.missing', 'link.second')"));
     }
 };
 
