@@ -247,6 +247,8 @@ struct Location {
     Poco::Int64 id = 0;
     std::string name, address, city, county, timezone, phone;
     std::vector<Period> openingHours;
+    /// Days the location is closed: day number and name.
+    std::vector<std::pair<std::int64_t, std::string>> holidays;
 
     static Location from(const LocationRow& r)
     {
@@ -275,6 +277,18 @@ struct Location {
         else
             o->set("phone", phone);
         o->set("opening_hours", periodsJson(openingHours, false));
+        Poco::JSON::Array::Ptr days = new Poco::JSON::Array;
+        for (const auto& [day, label] : holidays) {
+            int y = 0, m = 0, d = 0;
+            civilFromDays(day, y, m, d);
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+            auto h = clinic::makeObject();
+            h->set("date", std::string(buf));
+            h->set("name", label);
+            days->add(h);
+        }
+        o->set("holidays", days);
         return o;
     }
 };
@@ -401,6 +415,10 @@ public:
                  " created_by BIGINT NOT NULL)${TABLE}",
                     "CREATE INDEX scheduling_time_off_start ON scheduling_time_off (doctor_id, start_utc)",
                     "CREATE INDEX scheduling_time_off_end ON scheduling_time_off (doctor_id, end_utc)"}},
+            {7, "location holidays",
+                {"CREATE TABLE scheduling_location_holidays (location_id BIGINT NOT NULL, day BIGINT NOT "
+                 "NULL,"
+                 " name VARCHAR(200) NOT NULL, PRIMARY KEY (location_id, day))${TABLE}"}},
         };
     }
 
@@ -569,6 +587,16 @@ private:
         return n > 0;
     }
 
+    void loadHolidays(Poco::Data::Session& s, Location& l)
+    {
+        std::vector<Poco::Tuple<Poco::Int64, std::string>> rows;
+        s << "SELECT day, name FROM scheduling_location_holidays WHERE location_id = ? ORDER BY day",
+            use(l.id), into(rows), now;
+        l.holidays.clear();
+        for (const auto& r : rows)
+            l.holidays.emplace_back(r.get<0>(), r.get<1>());
+    }
+
     std::optional<Location> findLocation(Poco::Data::Session& s, Poco::Int64 id)
     {
         std::vector<LocationRow> rows;
@@ -576,7 +604,22 @@ private:
             into(rows), now;
         if (rows.empty())
             return std::nullopt;
-        return Location::from(rows.front());
+        Location l = Location::from(rows.front());
+        loadHolidays(s, l);
+        return l;
+    }
+
+    void replaceHolidays(clinic::Transaction& tx, const Location& l)
+    {
+        Poco::Int64 id = l.id;
+        tx.session() << "DELETE FROM scheduling_location_holidays WHERE location_id = ?", use(id), now;
+        for (const auto& [day, label] : l.holidays) {
+            Poco::Int64 d = day;
+            std::string name = label;
+            tx.session()
+                << "INSERT INTO scheduling_location_holidays (location_id, day, name) VALUES (?, ?, ?)",
+                use(id), use(d), use(name), now;
+        }
     }
 
     std::optional<Service> findService(Poco::Data::Session& s, Poco::Int64 id)
@@ -636,6 +679,7 @@ private:
             use(l.name), use(l.address), use(l.city), use(l.county), use(l.timezone), use(l.phone),
             use(hours), use(key), use(at), use(at), now;
         l.id = tx.lastInsertId();
+        replaceHolidays(tx, l);
     }
 
     void insertService(clinic::Transaction& tx, Service& s, const std::string& demoKey = "")
@@ -716,6 +760,50 @@ private:
         if (in.has("opening_hours"))
             l.openingHours = readPeriods(body->get("opening_hours"), "opening_hours", false,
                 [&](const std::string& f, const std::string& r) { in.fail(f, r); });
+        if (in.has("holidays"))
+            readHolidays(in, body->get("holidays"), l);
+    }
+
+    /// [{"date": "YYYY-MM-DD", "name": "..."}]: days the location is closed.
+    static void readHolidays(clinic::FieldReader& in, const Poco::Dynamic::Var& value, Location& l)
+    {
+        l.holidays.clear();
+        if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+            in.fail("holidays", "must be an array of {\"date\", \"name\"}");
+            return;
+        }
+        auto list = value.extract<Poco::JSON::Array::Ptr>();
+        if (list->size() > 400) {
+            in.fail("holidays", "at most 400 days");
+            return;
+        }
+        std::set<std::int64_t> seen;
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const std::string at = "holidays[" + std::to_string(i) + "]";
+            auto item = list->get(static_cast<unsigned>(i));
+            if (item.type() != typeid(Poco::JSON::Object::Ptr)) {
+                in.fail(at, "must be an object {\"date\", \"name\"}");
+                continue;
+            }
+            auto o = item.extract<Poco::JSON::Object::Ptr>();
+            auto date = o->get("date");
+            auto day = date.isString() ? parseDate(date.convert<std::string>()) : std::nullopt;
+            if (!day) {
+                in.fail(at + ".date", "is not a date YYYY-MM-DD that exists");
+                continue;
+            }
+            auto name = o->get("name");
+            if (!name.isEmpty() && (!name.isString() || name.convert<std::string>().size() > 200)) {
+                in.fail(at + ".name", "must be a string of at most 200 bytes");
+                continue;
+            }
+            if (!seen.insert(*day).second) {
+                in.fail(at + ".date", "is listed twice");
+                continue;
+            }
+            l.holidays.emplace_back(*day, name.isEmpty() ? std::string() : name.convert<std::string>());
+        }
+        std::sort(l.holidays.begin(), l.holidays.end());
     }
 
     Response listLocations(Request& req)
@@ -729,8 +817,11 @@ private:
             use(after), into(rows), limit(page.limit + 1), now;
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
         std::optional<Poco::Int64> next;
-        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i)
-            items->add(Location::from(rows[i]).toJson());
+        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
+            Location l = Location::from(rows[i]);
+            loadHolidays(s, l);
+            items->add(l.toJson());
+        }
         if (rows.size() > page.limit)
             next = rows[page.limit - 1].get<0>();
         return Response::json(listOf(items, next));
@@ -777,6 +868,8 @@ private:
                             " timezone = ?, phone = ?, opening_hours = ?, updated_at = ? WHERE id = ?",
                 use(l.name), use(l.address), use(l.city), use(l.county), use(l.timezone), use(l.phone),
                 use(hours), use(at), use(l.id), now;
+            if (body->has("holidays"))
+                replaceHolidays(tx, l);
         });
         return Response::json(l.toJson());
     }
@@ -1234,6 +1327,7 @@ private:
         // within +-26 hours).
         Poco::Int64 windowStart = firstDay * 86400 - 2 * 86400, windowEnd = (lastDay + 3) * 86400;
         std::map<Poco::Int64, std::shared_ptr<const TimeZone>> zones;
+        std::map<Poco::Int64, std::set<std::int64_t>> holidays;
         struct Slot {
             std::int64_t start, end;
             Poco::Int64 doctor, location;
@@ -1255,14 +1349,17 @@ private:
             const int minutes = slotMinutes(doctor, *service, specialty);
             for (const auto& p : hours) {
                 auto& zone = zones[p.locationId];
+                auto& closed = holidays[p.locationId];
                 if (!zone) {
                     auto l = findLocation(s, p.locationId);
                     zone = l ? TimeZone::find(l->timezone) : nullptr;
                     if (!zone)
                         continue;
+                    for (const auto& h : l->holidays)
+                        closed.insert(h.first);
                 }
                 for (std::int64_t day = firstDay; day <= lastDay; ++day) {
-                    if (isoWeekday(day) != p.weekday)
+                    if (isoWeekday(day) != p.weekday || closed.count(day))
                         continue;
                     // Slots start on local wall-clock times; a start in a
                     // spring gap does not exist and is skipped, a start in an

@@ -174,6 +174,7 @@ class SchedulingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(bucharestFallBackListsNoSlotTwice);
     CPPUNIT_TEST(halfHourZonesStartOnLocalBoundaries);
     CPPUNIT_TEST(availabilityAcrossDoctorsAndNothingInThePast);
+    CPPUNIT_TEST(locationHolidaysCloseTheDay);
     CPPUNIT_TEST(seedDemoTwiceLoadsTheDemoClinicOnce);
     CPPUNIT_TEST_SUITE_END();
 
@@ -509,6 +510,39 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), onlyB.size());
         // The clock starts on 2027-01-01: Monday 2026-12-28 is past.
         CPPUNIT_ASSERT(slots(avail(first, service, "2026-12-28", "2026-12-28")).empty());
+    }
+
+    void locationHolidaysCloseTheDay()
+    {
+        auto& c = client();
+        const auto location = newLocation("Europe/Bucharest");
+        const auto service = newService(60);
+        const auto doctor = newDoctor(location, service);
+        putHours(doctor,
+            R"([{"weekday":1,"start":"09:00","end":"11:00","location_id":)" + std::to_string(location)
+                + "}]");
+        const std::string q = avail(doctor, service, "2027-01-11", "2027-01-18");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), slots(q).size());
+        const std::string path = "/api/v1/locations/" + std::to_string(location);
+        auto r = c.request(
+            "PATCH", path, R"({"holidays":[{"date":"2027-01-11","name":"Inventory day"}]})", as("admin"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("2027-01-11"),
+            r.json()->getArray("holidays")->getObject(0)->getValue<std::string>("date"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("2027-01-18T09:00:00+02:00 2027-01-18T10:00:00+02:00"), joined(slots(q)));
+        for (const std::string body :
+            {R"({"holidays":[{"date":"2027-02-30"}]})", R"({"holidays":"2027-01-18"})",
+                R"({"holidays":[{"date":"2027-01-18"},{"date":"2027-01-18"}]})",
+                R"({"holidays":[{"date":"2027-01-18","name":5}]})"}) {
+            auto bad = c.request("PATCH", path, body, as("admin"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(body + " -> " + bad.body, 422, bad.status);
+        }
+        CPPUNIT_ASSERT_EQUAL(
+            1L, count("scheduling_location_holidays", "location_id = " + std::to_string(location)));
+        auto cleared = c.request("PATCH", path, R"({"holidays":[]})", as("admin"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(cleared.body, 200, cleared.status);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), slots(q).size());
     }
 
     void seedDemoTwiceLoadsTheDemoClinicOnce()
