@@ -295,7 +295,11 @@ public:
         auto client = d.client();
         auto ready = client.get("/health/ready");
         CPPUNIT_ASSERT_EQUAL(503, ready.status);
-        CPPUNIT_ASSERT(ready.body.find("metrics.port") != std::string::npos);
+        // Readiness is public: it names the failed plugin; the reason is for admins.
+        CPPUNIT_ASSERT_MESSAGE(ready.body, ready.body.find("metrics is failed") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(ready.body, ready.body.find("70000") == std::string::npos);
+        auto plugins = d.adminClient().get("/api/v1/system/plugins");
+        CPPUNIT_ASSERT_MESSAGE(plugins.body, plugins.body.find("metrics.port") != std::string::npos);
         CPPUNIT_ASSERT_EQUAL(404, client.get("/metrics").status);
     }
 };
