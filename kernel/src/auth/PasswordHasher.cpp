@@ -151,7 +151,10 @@ std::optional<PasswordHasher::Parsed> PasswordHasher::parse(const std::string& e
         return std::nullopt;
     auto salt = unbase64(parts[3]);
     auto key = unbase64(parts[4]);
-    if (!salt || !key || salt->size() < 8 || salt->size() > 64 || key->size() < 16 || key->size() > 64)
+    // The key must be exactly as long as we make them: scrypt's output is
+    // prefix-stable, so a truncated stored key would still verify, against
+    // fewer and fewer bytes.
+    if (!salt || !key || salt->size() < 8 || salt->size() > 64 || key->size() != kKeyBytes)
         return std::nullopt;
     out.salt = *salt;
     out.key = *key;
