@@ -78,6 +78,7 @@ class FieldReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(everyBadFieldIsReportedInOne422);
     CPPUNIT_TEST(firstReasonForAFieldWins);
     CPPUNIT_TEST(cleanInputFinishesQuietly);
+    CPPUNIT_TEST(pagesFollowTheListConvention);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -292,6 +293,37 @@ public:
         in.requiredInt("age", 0, 150);
         CPPUNIT_ASSERT(in.ok());
         in.finish();
+    }
+
+    void pagesFollowTheListConvention()
+    {
+        clinic::Request none;
+        auto page = clinic::readPage(none);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(50), page.limit);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(0), page.cursor);
+
+        clinic::Request good;
+        good.queryParams = {{"limit", "500"}, {"cursor", "42"}};
+        page = clinic::readPage(good);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(500), page.limit);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(42), page.cursor);
+
+        clinic::Request bad;
+        bad.queryParams = {{"limit", "501"}, {"cursor", "-1"}};
+        std::map<std::string, std::string> errors;
+        clinic::readPage(bad, errors);
+        CPPUNIT_ASSERT(errors.count("limit") && errors.count("cursor"));
+        try {
+            clinic::readPage(bad);
+            CPPUNIT_FAIL("a bad page was accepted");
+        } catch (const clinic::HttpError& e) {
+            CPPUNIT_ASSERT_EQUAL(422, e.status());
+        }
+
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        CPPUNIT_ASSERT(clinic::listPage(items, std::optional<std::int64_t>())->isNull("next_cursor"));
+        CPPUNIT_ASSERT_EQUAL(std::string("7"),
+            clinic::listPage(items, std::optional<std::int64_t>(7))->getValue<std::string>("next_cursor"));
     }
 };
 

@@ -55,42 +55,6 @@ std::string reasonOf(const Request& req)
     return out.substr(0, 255);
 }
 
-struct PageRequest {
-    std::size_t limit = 50;
-    Poco::Int64 after = 0;
-};
-
-PageRequest pageOf(const Request& req)
-{
-    PageRequest page;
-    std::map<std::string, std::string> errors;
-    if (auto l = req.query("limit")) {
-        int n = 0;
-        if (!Poco::NumberParser::tryParse(*l, n) || n < 1 || n > 500)
-            errors["limit"] = "must be an integer from 1 to 500";
-        else
-            page.limit = static_cast<std::size_t>(n);
-    }
-    if (auto c = req.query("cursor")) {
-        if (!Poco::NumberParser::tryParse64(*c, page.after) || page.after < 0)
-            errors["cursor"] = "is not a cursor this list gave out";
-    }
-    if (!errors.empty())
-        throw HttpError::validation(errors);
-    return page;
-}
-
-Poco::JSON::Object::Ptr listOf(const Poco::JSON::Array::Ptr& items, const std::optional<std::string>& next)
-{
-    auto out = clinic::makeObject();
-    out->set("items", items);
-    if (next)
-        out->set("next_cursor", *next);
-    else
-        out->set("next_cursor", Poco::Dynamic::Var());
-    return out;
-}
-
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
     if (v)
@@ -308,8 +272,8 @@ private:
 
     Response listPatients(Request& req)
     {
-        PageRequest page = pageOf(req);
-        PatientPage found = _patients->search(req.query("q").value_or(""), page.after, page.limit);
+        clinic::PageRequest page = clinic::readPage(req);
+        PatientPage found = _patients->search(req.query("q").value_or(""), page.cursor, page.limit);
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
         std::vector<std::int64_t> shown;
         for (const auto& p : found.items)
@@ -329,7 +293,7 @@ private:
                 _host->audit().record(tx, req,
                     clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", reasonOf(req)});
         });
-        return Response::json(listOf(items, found.nextCursor));
+        return Response::json(clinic::listPage(items, found.nextCursor));
     }
 
     Response createPatient(Request& req)
@@ -485,12 +449,12 @@ private:
     Response listEncounters(Request& req)
     {
         const std::int64_t id = req.idParam("id");
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         guard(req, id, PatientData::Clinical, "encounter.list");
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
         std::optional<std::string> next;
         for (const auto& e : currentEncounters(id)) {
-            if (e->getValue<Poco::Int64>("id") <= page.after)
+            if (e->getValue<Poco::Int64>("id") <= page.cursor)
                 continue;
             if (items->size() == page.limit) {
                 next = std::to_string(
@@ -500,7 +464,7 @@ private:
             items->add(e);
         }
         auditRead(req, "encounter.list", "encounter", "", id);
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createEncounter(Request& req)
@@ -646,12 +610,12 @@ private:
     Response listVitals(Request& req)
     {
         const std::int64_t id = req.idParam("id");
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         guard(req, id, PatientData::Clinical, "vitals.list");
         std::optional<std::string> next;
-        auto items = vitalsOf(id, page.after, page.limit, next);
+        auto items = vitalsOf(id, page.cursor, page.limit, next);
         auditRead(req, "vitals.list", "vitals", "", id);
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createVitals(Request& req)
@@ -737,12 +701,12 @@ private:
     Response listLabResults(Request& req)
     {
         const std::int64_t id = req.idParam("id");
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         guard(req, id, PatientData::Clinical, "lab_result.list");
         std::optional<std::string> next;
-        auto items = labResultsOf(id, page.after, page.limit, next);
+        auto items = labResultsOf(id, page.cursor, page.limit, next);
         auditRead(req, "lab_result.list", "lab_result", "", id);
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createLabResult(Request& req)
@@ -888,14 +852,14 @@ private:
     Response listDocuments(Request& req)
     {
         const std::int64_t id = req.idParam("id");
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         guard(req, id, PatientData::Clinical, "document.list");
         std::optional<std::string> next;
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        for (const auto& d : documentsOf(id, std::nullopt, page.after, page.limit, next))
+        for (const auto& d : documentsOf(id, std::nullopt, page.cursor, page.limit, next))
             items->add(d.json);
         auditRead(req, "document.list", "document", "", id);
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Document oneDocument(Request& req, std::int64_t patientId)

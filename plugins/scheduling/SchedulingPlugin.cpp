@@ -169,41 +169,6 @@ std::vector<Period> periodsFromText(const std::string& text)
     return out;
 }
 
-struct PageRequest {
-    std::size_t limit = 50;
-    Poco::Int64 after = 0;
-};
-
-PageRequest pageOf(const Request& req)
-{
-    PageRequest page;
-    std::map<std::string, std::string> errors;
-    if (auto l = req.query("limit")) {
-        int n = 0;
-        if (!Poco::NumberParser::tryParse(*l, n) || n < 1 || n > 500)
-            errors["limit"] = "must be an integer from 1 to 500";
-        else
-            page.limit = static_cast<std::size_t>(n);
-    }
-    if (auto c = req.query("cursor"))
-        if (!Poco::NumberParser::tryParse64(*c, page.after) || page.after < 0)
-            errors["cursor"] = "is not a cursor this list gave out";
-    if (!errors.empty())
-        throw HttpError::validation(errors);
-    return page;
-}
-
-Poco::JSON::Object::Ptr listOf(const Poco::JSON::Array::Ptr& items, std::optional<Poco::Int64> next)
-{
-    auto out = clinic::makeObject();
-    out->set("items", items);
-    if (next)
-        out->set("next_cursor", std::to_string(*next));
-    else
-        out->set("next_cursor", Poco::Dynamic::Var());
-    return out;
-}
-
 std::optional<Poco::Int64> queryId(
     const Request& req, const std::string& name, std::map<std::string, std::string>& errors)
 {
@@ -808,10 +773,10 @@ private:
 
     Response listLocations(Request& req)
     {
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         auto s = _host->database().session();
         std::vector<LocationRow> rows;
-        Poco::Int64 after = page.after;
+        Poco::Int64 after = page.cursor;
         s << std::string("SELECT ") + kLocationColumns
                 + " FROM scheduling_locations WHERE id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
@@ -824,7 +789,7 @@ private:
         }
         if (rows.size() > page.limit)
             next = rows[page.limit - 1].get<0>();
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createLocation(Request& req)
@@ -896,10 +861,10 @@ private:
 
     Response listServices(Request& req)
     {
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         auto s = _host->database().session();
         std::vector<ServiceRow> rows;
-        Poco::Int64 after = page.after;
+        Poco::Int64 after = page.cursor;
         s << std::string("SELECT ") + kServiceColumns + " FROM scheduling_services WHERE id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
@@ -908,7 +873,7 @@ private:
         std::optional<Poco::Int64> next;
         if (rows.size() > page.limit)
             next = rows[page.limit - 1].get<0>();
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createService(Request& req)
@@ -1006,7 +971,7 @@ private:
 
     Response listDoctors(Request& req)
     {
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         std::map<std::string, std::string> errors;
         auto location = queryId(req, "location_id", errors);
         if (!errors.empty())
@@ -1038,7 +1003,7 @@ private:
             ints.push_back(*location);
         }
         sql += " AND d.id > ? ORDER BY d.id";
-        ints.push_back(page.after);
+        ints.push_back(page.cursor);
         auto s = _host->database().session();
         std::vector<DoctorRow> rows;
         Poco::Data::Statement st(s);
@@ -1058,7 +1023,7 @@ private:
         std::optional<Poco::Int64> next;
         if (rows.size() > page.limit)
             next = rows[page.limit - 1].get<0>();
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createDoctor(Request& req)
@@ -1183,13 +1148,13 @@ private:
     Response listTimeOff(Request& req)
     {
         Poco::Int64 id = req.idParam("id");
-        PageRequest page = pageOf(req);
+        clinic::PageRequest page = clinic::readPage(req);
         auto s = _host->database().session();
         if (!exists(s, "scheduling_doctors", id))
             throw HttpError::notFound("no such doctor");
         auto zone = zoneOfDoctor(s, id);
         std::vector<Poco::Tuple<Poco::Int64, Poco::Int64, Poco::Int64, std::string>> rows;
-        Poco::Int64 after = page.after;
+        Poco::Int64 after = page.cursor;
         s << "SELECT id, start_utc, end_utc, reason FROM scheduling_time_off WHERE doctor_id = ? AND id > ?"
              " ORDER BY id",
             use(id), use(after), into(rows), limit(page.limit + 1), now;
@@ -1200,7 +1165,7 @@ private:
         std::optional<Poco::Int64> next;
         if (rows.size() > page.limit)
             next = rows[page.limit - 1].get<0>();
-        return Response::json(listOf(items, next));
+        return Response::json(clinic::listPage(items, next));
     }
 
     Response createTimeOff(Request& req)

@@ -10,6 +10,8 @@
 
 namespace clinic {
 
+struct Request;
+
 /// Reads typed fields from a JSON object and collects every problem, so a
 /// client hears about all bad fields at once:
 ///
@@ -45,6 +47,26 @@ private:
     Poco::JSON::Object::Ptr _object;
     std::map<std::string, std::string> _errors;
 };
+
+/// A page of a list, per the API's list convention: ?limit= (default 50,
+/// 1 to 500) and ?cursor= (an opaque value the previous page gave out; here
+/// a non-negative id).
+struct PageRequest {
+    std::size_t limit = 50;
+    std::int64_t cursor = 0;
+};
+
+/// Reads ?limit= and ?cursor=, recording bad values in errors (so a caller
+/// can add its own filters' errors and answer one 422).
+PageRequest readPage(const Request& request, std::map<std::string, std::string>& errors);
+/// Reads ?limit= and ?cursor=; throws 422 VALIDATION_FAILED naming them.
+PageRequest readPage(const Request& request);
+
+/// The list answer {"items": [...], "next_cursor": "..." | null}.
+Poco::JSON::Object::Ptr listPage(
+    const Poco::JSON::Array::Ptr& items, const std::optional<std::string>& nextCursor);
+Poco::JSON::Object::Ptr listPage(
+    const Poco::JSON::Array::Ptr& items, const std::optional<std::int64_t>& nextCursor);
 
 /// Serialises a JSON value compactly (UTF-8, no unicode escaping).
 std::string toJson(const Poco::JSON::Object::Ptr& object);

@@ -101,19 +101,6 @@ std::optional<Poco::Int64> instantQuery(
     return dt.timestamp().epochMicroseconds();
 }
 
-Poco::Int64 limitQuery(const Request& request, std::map<std::string, std::string>& errors)
-{
-    auto text = request.query("limit");
-    if (!text)
-        return 50;
-    Poco::Int64 v = 0;
-    if (!Poco::NumberParser::tryParse64(*text, v) || v < 1 || v > 500) {
-        errors["limit"] = "must be from 1 to 500";
-        return 50;
-    }
-    return v;
-}
-
 } // namespace
 
 IdentityService::IdentityService(Database& db, const Clock& clock,
@@ -376,27 +363,18 @@ Response IdentityService::registerPatient(Request& request)
 
 Response IdentityService::listUsers(Request& request)
 {
-    std::map<std::string, std::string> errors;
-    Poco::Int64 limit = limitQuery(request, errors);
-    Poco::Int64 after = 0;
-    if (auto cursor = request.query("cursor")) {
-        if (!Poco::NumberParser::tryParse64(*cursor, after) || after < 0)
-            errors["cursor"] = "is not a cursor this list gave out";
-    }
-    if (!errors.empty())
-        throw HttpError::validation(errors);
+    const PageRequest page = readPage(request);
+    const auto limit = static_cast<Poco::Int64>(page.limit);
+    Poco::Int64 after = page.cursor;
     Poco::Data::Session session = _db.session();
     auto users = UserDirectory::list(session, after, static_cast<int>(limit + 1));
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     for (std::size_t i = 0; i < users.size() && static_cast<Poco::Int64>(i) < limit; ++i)
         items->add(userJson(users[i]));
-    auto o = makeObject();
-    o->set("items", items);
+    std::optional<std::int64_t> next;
     if (static_cast<Poco::Int64>(users.size()) > limit)
-        o->set("next_cursor", std::to_string(users[static_cast<std::size_t>(limit - 1)].id));
-    else
-        o->set("next_cursor", Poco::Dynamic::Var());
-    return Response::json(o);
+        next = users[static_cast<std::size_t>(limit - 1)].id;
+    return Response::json(listPage(items, next));
 }
 
 void IdentityService::checkLinks(Transaction& tx, Poco::Int64 userId,
@@ -581,26 +559,22 @@ Response IdentityService::listAudit(Request& request)
     q.actorId = positiveQuery(request, "actor_id", errors);
     q.fromMicros = instantQuery(request, "from", errors);
     q.toMicros = instantQuery(request, "to", errors);
-    q.limit = static_cast<int>(limitQuery(request, errors));
-    if (auto cursor = request.query("cursor")) {
-        Poco::Int64 before = 0;
-        if (!Poco::NumberParser::tryParse64(*cursor, before) || before <= 0)
-            errors["cursor"] = "is not a cursor this list gave out";
-        else
-            q.beforeId = before;
-    }
+    const PageRequest page = readPage(request, errors);
+    q.limit = static_cast<int>(page.limit);
+    // The trail pages newest first: the cursor is the id to go below, never 0.
+    if (page.cursor > 0)
+        q.beforeId = page.cursor;
+    else if (request.query("cursor") && !errors.count("cursor"))
+        errors["cursor"] = "is not a cursor this list gave out";
     if (!errors.empty())
         throw HttpError::validation(errors);
-    AuditPage page = _audit.query(q);
+    AuditPage found = _audit.query(q);
     // Reading the trail is itself a recorded act.
     _audit.record(request, AuditEvent {"audit.read", "audit", "", q.patientId.value_or(0), "ok", ""});
-    auto o = makeObject();
-    o->set("items", page.items);
-    if (page.nextBeforeId)
-        o->set("next_cursor", std::to_string(*page.nextBeforeId));
-    else
-        o->set("next_cursor", Poco::Dynamic::Var());
-    return Response::json(o);
+    std::optional<std::int64_t> next;
+    if (found.nextBeforeId)
+        next = *found.nextBeforeId;
+    return Response::json(listPage(found.items, next));
 }
 
 } // namespace clinic

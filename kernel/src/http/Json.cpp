@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/NumberParser.h>
 #include <Poco/UTF8String.h>
 #include <Poco/Unicode.h>
 #include <Poco/UnicodeConverter.h>
@@ -250,6 +251,54 @@ void FieldReader::finish() const
 {
     if (!_errors.empty())
         throw HttpError::validation(_errors);
+}
+
+PageRequest readPage(const Request& request, std::map<std::string, std::string>& errors)
+{
+    PageRequest page;
+    if (auto l = request.query("limit")) {
+        int n = 0;
+        if (!Poco::NumberParser::tryParse(*l, n) || n < 1 || n > 500)
+            errors["limit"] = "must be an integer from 1 to 500";
+        else
+            page.limit = static_cast<std::size_t>(n);
+    }
+    if (auto c = request.query("cursor")) {
+        Poco::Int64 cursor = 0;
+        if (!Poco::NumberParser::tryParse64(*c, cursor) || cursor < 0)
+            errors["cursor"] = "is not a cursor this list gave out";
+        else
+            page.cursor = cursor;
+    }
+    return page;
+}
+
+PageRequest readPage(const Request& request)
+{
+    std::map<std::string, std::string> errors;
+    PageRequest page = readPage(request, errors);
+    if (!errors.empty())
+        throw HttpError::validation(errors);
+    return page;
+}
+
+Poco::JSON::Object::Ptr listPage(
+    const Poco::JSON::Array::Ptr& items, const std::optional<std::string>& nextCursor)
+{
+    auto out = makeObject();
+    out->set("items", items);
+    if (nextCursor)
+        out->set("next_cursor", *nextCursor);
+    else
+        out->set("next_cursor", Poco::Dynamic::Var());
+    return out;
+}
+
+Poco::JSON::Object::Ptr listPage(
+    const Poco::JSON::Array::Ptr& items, const std::optional<std::int64_t>& nextCursor)
+{
+    return listPage(
+        items, nextCursor ? std::optional<std::string>(std::to_string(*nextCursor)) : std::nullopt);
 }
 
 std::string toJson(const Poco::JSON::Object::Ptr& object)
