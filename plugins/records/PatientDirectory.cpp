@@ -281,6 +281,25 @@ bool PatientDirectory::exists(clinic::Transaction& tx, std::int64_t patientId)
     return count > 0;
 }
 
+Poco::JSON::Object::Ptr PatientDirectory::profile(std::int64_t patientId)
+{
+    auto p = find(patientId);
+    if (!p)
+        return nullptr;
+    auto out = clinic::makeObject();
+    out->set("id", static_cast<Poco::Int64>(p->id));
+    out->set("first_name", p->firstName);
+    out->set("last_name", p->lastName);
+    out->set("birth_date", p->birthDate);
+    out->set("sex", p->sex == "female" ? "F" : p->sex == "male" ? "M" : "X");
+    out->set("language", p->language);
+    Poco::JSON::Array::Ptr allergies = new Poco::JSON::Array;
+    for (const auto& a : p->allergies)
+        allergies->add(a);
+    out->set("allergies", allergies);
+    return out;
+}
+
 PatientPage PatientDirectory::search(
     const std::string& rawQuery, std::int64_t after, std::size_t pageSize) const
 {

@@ -73,6 +73,7 @@ public:
     std::int64_t createForRegistration(
         clinic::Transaction& tx, const Poco::JSON::Object::Ptr& fields) override;
     bool exists(clinic::Transaction& tx, std::int64_t patientId) override;
+    Poco::JSON::Object::Ptr profile(std::int64_t patientId) override;
 
     std::string today() const;
     std::int64_t nowSeconds() const;

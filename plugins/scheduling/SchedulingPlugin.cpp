@@ -21,6 +21,8 @@
 #include <Poco/Tuple.h>
 #include <Poco/UTF8String.h>
 
+#include "Appointments.h"
+#include "Directory.h"
 #include "TimeZone.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
@@ -42,147 +44,6 @@ const std::set<std::string> kFrontDesk = {"admin", "receptionist"};
 
 constexpr std::int64_t kMaxDays = 62;
 
-struct Period {
-    int weekday = 0;
-    int startMin = 0;
-    int endMin = 0;
-    std::int64_t locationId = 0;
-};
-
-std::string hhmm(int minutes)
-{
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
-    return buf;
-}
-
-/// "HH:MM", 00:00 .. 24:00, as minutes; -1 if not.
-int parseHhmm(const std::string& t)
-{
-    if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0]))
-        || !std::isdigit(static_cast<unsigned char>(t[1])) || !std::isdigit(static_cast<unsigned char>(t[3]))
-        || !std::isdigit(static_cast<unsigned char>(t[4])))
-        return -1;
-    const int h = (t[0] - '0') * 10 + (t[1] - '0'), m = (t[3] - '0') * 10 + (t[4] - '0');
-    if (h > 24 || m > 59 || (h == 24 && m != 0))
-        return -1;
-    return h * 60 + m;
-}
-
-/// A JSON array of {"weekday","start","end"[,"location_id"]}; problems go to
-/// fail(field, reason) with field like "hours[2].start".
-std::vector<Period> readPeriods(const Poco::Dynamic::Var& value, const std::string& field, bool withLocation,
-    const std::function<void(const std::string&, const std::string&)>& fail)
-{
-    std::vector<Period> out;
-    if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
-        fail(field, "must be an array");
-        return out;
-    }
-    auto list = value.extract<Poco::JSON::Array::Ptr>();
-    if (list->size() > 100) {
-        fail(field, "at most 100 entries");
-        return out;
-    }
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        const std::string at = field + "[" + std::to_string(i) + "]";
-        auto item = list->get(static_cast<unsigned>(i));
-        if (item.type() != typeid(Poco::JSON::Object::Ptr)) {
-            fail(at, "must be an object");
-            continue;
-        }
-        auto o = item.extract<Poco::JSON::Object::Ptr>();
-        Period p;
-        bool ok = true;
-        auto intOf = [&](const std::string& key, std::int64_t min, std::int64_t max) -> std::int64_t {
-            auto v = o->get(key);
-            if (v.isEmpty() || !v.isInteger() || v.type() == typeid(bool)) {
-                fail(at + "." + key, "must be an integer");
-                ok = false;
-                return 0;
-            }
-            const auto n = v.convert<Poco::Int64>();
-            if (n < min || n > max) {
-                fail(at + "." + key, "must be from " + std::to_string(min) + " to " + std::to_string(max));
-                ok = false;
-            }
-            return n;
-        };
-        auto timeOf = [&](const std::string& key) {
-            auto v = o->get(key);
-            int m = v.isString() ? parseHhmm(v.convert<std::string>()) : -1;
-            if (m < 0) {
-                fail(at + "." + key, "must be a local time \"HH:MM\" from 00:00 to 24:00");
-                ok = false;
-            }
-            return m;
-        };
-        p.weekday = static_cast<int>(intOf("weekday", 1, 7));
-        p.startMin = timeOf("start");
-        p.endMin = timeOf("end");
-        if (withLocation)
-            p.locationId = intOf("location_id", 1, INT64_MAX);
-        if (ok && p.startMin >= p.endMin) {
-            fail(at + ".end", "must be after start");
-            ok = false;
-        }
-        if (ok)
-            out.push_back(p);
-    }
-    std::vector<Period> sorted = out;
-    std::sort(sorted.begin(), sorted.end(), [](const Period& a, const Period& b) {
-        return std::tie(a.weekday, a.startMin) < std::tie(b.weekday, b.startMin);
-    });
-    for (std::size_t i = 1; i < sorted.size(); ++i)
-        if (sorted[i].weekday == sorted[i - 1].weekday && sorted[i].startMin < sorted[i - 1].endMin)
-            fail(field,
-                "periods overlap on weekday " + std::to_string(sorted[i].weekday) + " ("
-                    + hhmm(sorted[i - 1].startMin) + "-" + hhmm(sorted[i - 1].endMin) + " and "
-                    + hhmm(sorted[i].startMin) + "-" + hhmm(sorted[i].endMin) + ")");
-    return out;
-}
-
-Poco::JSON::Array::Ptr periodsJson(const std::vector<Period>& periods, bool withLocation)
-{
-    Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-    for (const auto& p : periods) {
-        auto o = clinic::makeObject();
-        o->set("weekday", p.weekday);
-        o->set("start", hhmm(p.startMin));
-        o->set("end", hhmm(p.endMin));
-        if (withLocation)
-            o->set("location_id", static_cast<Poco::Int64>(p.locationId));
-        out->add(o);
-    }
-    return out;
-}
-
-std::vector<Period> periodsFromText(const std::string& text)
-{
-    std::vector<Period> out;
-    auto list = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Array::Ptr>();
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        auto o = list->getObject(static_cast<unsigned>(i));
-        out.push_back({o->getValue<int>("weekday"), parseHhmm(o->getValue<std::string>("start")),
-            parseHhmm(o->getValue<std::string>("end")), 0});
-    }
-    return out;
-}
-
-std::optional<Poco::Int64> queryId(
-    const Request& req, const std::string& name, std::map<std::string, std::string>& errors)
-{
-    auto v = req.query(name);
-    if (!v)
-        return std::nullopt;
-    Poco::Int64 id = 0;
-    if (!Poco::NumberParser::tryParse64(*v, id) || id < 1) {
-        errors[name] = "must be a positive integer id";
-        return std::nullopt;
-    }
-    return id;
-}
-
 bool isCurrency(const std::string& c)
 {
     return c.size() == 3 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
@@ -198,125 +59,6 @@ std::string readFileText(const std::string& path)
     return s.str();
 }
 
-// Rows in column order.
-using LocationRow = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string,
-    std::string, std::string>;
-const char* const kLocationColumns = "id, name, address, city, county, timezone, phone, opening_hours";
-using ServiceRow = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Int64, std::string>;
-const char* const kServiceColumns = "id, name, department, duration_min, price_minor, currency";
-using DoctorRow
-    = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Nullable<Poco::Int64>>;
-const char* const kDoctorColumns = "d.id, d.name, d.specialty, d.location_id, d.user_id";
-
-struct Location {
-    Poco::Int64 id = 0;
-    std::string name, address, city, county, timezone, phone;
-    std::vector<Period> openingHours;
-    /// Days the location is closed: day number and name.
-    std::vector<std::pair<std::int64_t, std::string>> holidays;
-
-    static Location from(const LocationRow& r)
-    {
-        Location l;
-        l.id = r.get<0>();
-        l.name = r.get<1>();
-        l.address = r.get<2>();
-        l.city = r.get<3>();
-        l.county = r.get<4>();
-        l.timezone = r.get<5>();
-        l.phone = r.get<6>();
-        l.openingHours = periodsFromText(r.get<7>());
-        return l;
-    }
-    Poco::JSON::Object::Ptr toJson() const
-    {
-        auto o = clinic::makeObject();
-        o->set("id", id);
-        o->set("name", name);
-        o->set("address", address);
-        o->set("city", city);
-        o->set("county", county);
-        o->set("timezone", timezone);
-        if (phone.empty())
-            o->set("phone", Poco::Dynamic::Var());
-        else
-            o->set("phone", phone);
-        o->set("opening_hours", periodsJson(openingHours, false));
-        Poco::JSON::Array::Ptr days = new Poco::JSON::Array;
-        for (const auto& [day, label] : holidays) {
-            int y = 0, m = 0, d = 0;
-            civilFromDays(day, y, m, d);
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-            auto h = clinic::makeObject();
-            h->set("date", std::string(buf));
-            h->set("name", label);
-            days->add(h);
-        }
-        o->set("holidays", days);
-        return o;
-    }
-};
-
-struct Service {
-    Poco::Int64 id = 0;
-    std::string name, department;
-    Poco::Int64 durationMin = 0, priceMinor = 0;
-    std::string currency;
-
-    static Service from(const ServiceRow& r)
-    {
-        return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
-    }
-    Poco::JSON::Object::Ptr toJson() const
-    {
-        auto o = clinic::makeObject();
-        o->set("id", id);
-        o->set("name", name);
-        o->set("department", department);
-        o->set("duration_min", durationMin);
-        o->set("price_minor", priceMinor);
-        o->set("currency", currency);
-        return o;
-    }
-};
-
-struct Doctor {
-    Poco::Int64 id = 0;
-    std::string name, specialty;
-    Poco::Int64 locationId = 0;
-    std::optional<Poco::Int64> userId;
-    std::vector<Poco::Int64> serviceIds;
-
-    static Doctor from(const DoctorRow& r)
-    {
-        Doctor d;
-        d.id = r.get<0>();
-        d.name = r.get<1>();
-        d.specialty = r.get<2>();
-        d.locationId = r.get<3>();
-        if (!r.get<4>().isNull())
-            d.userId = r.get<4>().value();
-        return d;
-    }
-    Poco::JSON::Object::Ptr toJson() const
-    {
-        auto o = clinic::makeObject();
-        o->set("id", id);
-        o->set("name", name);
-        o->set("specialty", specialty);
-        o->set("location_id", locationId);
-        Poco::JSON::Array::Ptr services = new Poco::JSON::Array;
-        for (auto s : serviceIds)
-            services->add(s);
-        o->set("service_ids", services);
-        if (userId)
-            o->set("user_id", *userId);
-        else
-            o->set("user_id", Poco::Dynamic::Var());
-        return o;
-    }
-};
 
 std::string foldName(const std::string& name)
 {
@@ -333,7 +75,7 @@ public:
 
     std::vector<clinic::Migration> migrations() const override
     {
-        return {
+        std::vector<clinic::Migration> all {
             {1, "locations",
                 {"CREATE TABLE scheduling_locations (id ${PK}, name VARCHAR(200) NOT NULL,"
                  " address VARCHAR(300) NOT NULL, city VARCHAR(100) NOT NULL, county VARCHAR(100) NOT NULL,"
@@ -385,6 +127,9 @@ public:
                  "NULL,"
                  " name VARCHAR(200) NOT NULL, PRIMARY KEY (location_id, day))${TABLE}"}},
         };
+        for (auto& m : AppointmentBook::migrations())
+            all.push_back(std::move(m));
+        return all;
     }
 
     void start(clinic::Host& host) override
@@ -425,7 +170,10 @@ public:
         add("DELETE", "/api/v1/doctors/{id}/time-off/{tid}", kFrontDesk, &SchedulingPlugin::deleteTimeOff,
             "scheduling: remove time off");
         add("GET", "/api/v1/availability", kEveryone, &SchedulingPlugin::availability,
-            "scheduling: free slots (?doctor_id= or ?specialty=&location_id=, service_id, from, to)");
+            "scheduling: free slots (?doctor_id= or ?specialty=&location_id=, service_id, from, to,"
+            " patient_id)");
+        _book = std::make_unique<AppointmentBook>(host);
+        _book->start();
     }
 
     std::string loadDemoData(clinic::Host& host, const std::string& demoDir) override
@@ -536,6 +284,7 @@ public:
 
 private:
     clinic::Host* _host = nullptr;
+    std::unique_ptr<AppointmentBook> _book;
 
     std::int64_t nowSeconds() const
     {
@@ -552,28 +301,6 @@ private:
         return n > 0;
     }
 
-    void loadHolidays(Poco::Data::Session& s, Location& l)
-    {
-        std::vector<Poco::Tuple<Poco::Int64, std::string>> rows;
-        s << "SELECT day, name FROM scheduling_location_holidays WHERE location_id = ? ORDER BY day",
-            use(l.id), into(rows), now;
-        l.holidays.clear();
-        for (const auto& r : rows)
-            l.holidays.emplace_back(r.get<0>(), r.get<1>());
-    }
-
-    std::optional<Location> findLocation(Poco::Data::Session& s, Poco::Int64 id)
-    {
-        std::vector<LocationRow> rows;
-        s << std::string("SELECT ") + kLocationColumns + " FROM scheduling_locations WHERE id = ?", use(id),
-            into(rows), now;
-        if (rows.empty())
-            return std::nullopt;
-        Location l = Location::from(rows.front());
-        loadHolidays(s, l);
-        return l;
-    }
-
     void replaceHolidays(clinic::Transaction& tx, const Location& l)
     {
         Poco::Int64 id = l.id;
@@ -585,50 +312,6 @@ private:
                 << "INSERT INTO scheduling_location_holidays (location_id, day, name) VALUES (?, ?, ?)",
                 use(id), use(d), use(name), now;
         }
-    }
-
-    std::optional<Service> findService(Poco::Data::Session& s, Poco::Int64 id)
-    {
-        std::vector<ServiceRow> rows;
-        s << std::string("SELECT ") + kServiceColumns + " FROM scheduling_services WHERE id = ?", use(id),
-            into(rows), now;
-        if (rows.empty())
-            return std::nullopt;
-        return Service::from(rows.front());
-    }
-
-    std::vector<Poco::Int64> servicesOf(Poco::Data::Session& s, Poco::Int64 doctorId)
-    {
-        std::vector<Poco::Int64> ids;
-        s << "SELECT service_id FROM scheduling_doctor_services WHERE doctor_id = ? ORDER BY service_id",
-            use(doctorId), into(ids), now;
-        return ids;
-    }
-
-    std::optional<Doctor> findDoctor(Poco::Data::Session& s, Poco::Int64 id)
-    {
-        std::vector<DoctorRow> rows;
-        s << std::string("SELECT ") + kDoctorColumns + " FROM scheduling_doctors d WHERE d.id = ?", use(id),
-            into(rows), now;
-        if (rows.empty())
-            return std::nullopt;
-        Doctor d = Doctor::from(rows.front());
-        d.serviceIds = servicesOf(s, id);
-        return d;
-    }
-
-    std::vector<Period> hoursOf(Poco::Data::Session& s, Poco::Int64 doctorId)
-    {
-        std::vector<Poco::Tuple<Poco::Int64, Poco::Int64, Poco::Int64, Poco::Int64>> rows;
-        s << "SELECT weekday, start_min, end_min, location_id FROM scheduling_working_hours WHERE doctor_id "
-             "= ?"
-             " ORDER BY weekday, start_min",
-            use(doctorId), into(rows), now;
-        std::vector<Period> out;
-        for (const auto& r : rows)
-            out.push_back({static_cast<int>(r.get<0>()), static_cast<int>(r.get<1>()),
-                static_cast<int>(r.get<2>()), r.get<3>()});
-        return out;
     }
 
     void insertLocation(clinic::Transaction& tx, Location& l, const std::string& demoKey = "")
@@ -1235,6 +918,14 @@ private:
         auto doctorId = queryId(req, "doctor_id", errors);
         auto serviceId = queryId(req, "service_id", errors);
         auto locationId = queryId(req, "location_id", errors);
+        auto patientId = queryId(req, "patient_id", errors);
+        if (req.caller.role == "patient") {
+            // A patient sees the slots as they would be for them (a rule may
+            // give a new patient a longer first visit).
+            if (patientId && *patientId != req.caller.patientId)
+                errors["patient_id"] = "is not you";
+            patientId = req.caller.patientId;
+        }
         const std::string specialty = req.query("specialty").value_or("");
         if (!serviceId && !errors.count("service_id"))
             errors["service_id"] = "is required";
@@ -1292,7 +983,15 @@ private:
         // within +-26 hours).
         Poco::Int64 windowStart = firstDay * 86400 - 2 * 86400, windowEnd = (lastDay + 3) * 86400;
         std::map<Poco::Int64, std::shared_ptr<const TimeZone>> zones;
+        std::map<Poco::Int64, std::optional<Location>> locations;
         std::map<Poco::Int64, std::set<std::int64_t>> holidays;
+        Poco::JSON::Object::Ptr patient;
+        if (patientId) {
+            _host->access().require(req, *patientId, clinic::PatientData::Demographics);
+            patient = _book->patientContext(*patientId, std::nullopt);
+            if (!patient)
+                throw HttpError::validation({{"patient_id", "no such patient"}});
+        }
         struct Slot {
             std::int64_t start, end;
             Poco::Int64 doctor, location;
@@ -1300,6 +999,9 @@ private:
         };
         std::vector<Slot> slots;
         for (Poco::Int64 doctor : doctors) {
+            auto doctorRow = findDoctor(s, doctor);
+            if (!doctorRow)
+                continue;
             std::vector<Period> hours = hoursOf(s, doctor);
             if (locationId)
                 hours.erase(std::remove_if(hours.begin(), hours.end(),
@@ -1311,18 +1013,21 @@ private:
             s << "SELECT start_utc, end_utc FROM scheduling_time_off WHERE doctor_id = ? AND end_utc > ?"
                  " AND start_utc < ? ORDER BY start_utc",
                 use(doctor), use(windowStart), use(windowEnd), into(off), now;
-            const int minutes = slotMinutes(doctor, *service, specialty);
+            const auto taken = occupiedCells(s, doctor, windowStart, windowEnd);
             for (const auto& p : hours) {
                 auto& zone = zones[p.locationId];
                 auto& closed = holidays[p.locationId];
+                auto& location = locations[p.locationId];
                 if (!zone) {
-                    auto l = findLocation(s, p.locationId);
-                    zone = l ? TimeZone::find(l->timezone) : nullptr;
+                    location = findLocation(s, p.locationId);
+                    zone = location ? TimeZone::find(location->timezone) : nullptr;
                     if (!zone)
                         continue;
-                    for (const auto& h : l->holidays)
+                    for (const auto& h : location->holidays)
                         closed.insert(h.first);
                 }
+                BookingFacts facts {&*doctorRow, &*service, &*location, patient, req.caller.role, nowUtc, {}};
+                const int minutes = _book->slotMinutes(facts);
                 for (std::int64_t day = firstDay; day <= lastDay; ++day) {
                     if (isoWeekday(day) != p.weekday || closed.count(day))
                         continue;
@@ -1336,7 +1041,7 @@ private:
                         const std::int64_t start = utcs.front(), end = start + minutes * 60;
                         if (start < nowUtc)
                             continue;
-                        bool blocked = false;
+                        bool blocked = touches(taken, start, end);
                         for (const auto& o : off)
                             if (o.get<0>() < end && start < o.get<1>()) {
                                 blocked = true;
@@ -1368,23 +1073,6 @@ private:
         auto out = clinic::makeObject();
         out->set("items", items);
         return Response::json(out);
-    }
-
-    /// The service's duration, or what the clinic's slot_length rule says.
-    int slotMinutes(Poco::Int64 doctorId, const Service& service, const std::string& specialty)
-    {
-        auto ctx = clinic::makeObject();
-        ctx->set("doctor_id", doctorId);
-        ctx->set("service_id", service.id);
-        ctx->set("duration_min", service.durationMin);
-        ctx->set("department", service.department);
-        if (!specialty.empty())
-            ctx->set("specialty", specialty);
-        auto decision = _host->rules().slotLength(ctx, static_cast<int>(service.durationMin));
-        if (decision.failed())
-            _host->logger().warning("slot_length rule failed: " + decision.error);
-        return decision.minutes >= 5 && decision.minutes <= 480 ? decision.minutes
-                                                                : static_cast<int>(service.durationMin);
     }
 };
 

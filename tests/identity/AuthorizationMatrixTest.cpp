@@ -86,6 +86,26 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/doctors/{id}/time-off", "admin,receptionist"},
     {"DELETE /api/v1/doctors/{id}/time-off/{tid}", "admin,receptionist"},
     {"GET /api/v1/availability", "admin,doctor,nurse,patient,receptionist"},
+    // appointments: everyone signed in books and manages appointments; the
+    // access policy then decides per patient (a patient reaches only their
+    // own: plugins/scheduling/tests). Completing and no-shows are for staff.
+    {"POST /api/v1/appointments", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /api/v1/appointments", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /api/v1/appointments/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /api/v1/appointments/{id}.ics", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/appointments/{id}/confirm", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/appointments/{id}/check-in", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/appointments/{id}/complete", "admin,doctor,nurse"},
+    {"POST /api/v1/appointments/{id}/no-show", "admin,doctor,nurse,receptionist"},
+    {"POST /api/v1/appointments/{id}/cancel", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/appointments/{id}/reschedule", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /api/v1/doctors/{id}/calendar.ics", "admin,doctor,nurse,receptionist"},
+    {"GET /api/v1/waitlist", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/waitlist", "admin,doctor,nurse,patient,receptionist"},
+    {"DELETE /api/v1/waitlist/{id}", "admin,doctor,nurse,patient,receptionist"},
+    // reports: aggregates for the front desk and administrators
+    {"GET /api/v1/stats/dashboard", "admin,receptionist"},
+    {"GET /api/v1/reports/monthly", "admin,receptionist"},
 };
 
 const std::vector<std::string> kRoles = {"admin", "doctor", "nurse", "receptionist", "patient"};

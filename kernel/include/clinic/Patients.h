@@ -26,6 +26,11 @@ public:
     /// Whether a patient record with this id exists (read in tx), so an
     /// account is never linked to a record that is not there (yet).
     virtual bool exists(Transaction& tx, std::int64_t patientId) = 0;
+    /// What booking rules and notices need of a patient, or null when there
+    /// is no such record: {"id", "first_name", "last_name", "birth_date"
+    /// ("YYYY-MM-DD"), "sex" ("F", "M" or "X"), "language", "allergies"
+    /// [strings]}. Read on its own session; the caller audits the read.
+    virtual Poco::JSON::Object::Ptr profile(std::int64_t patientId) = 0;
 };
 
 /// The ServiceRegistry name under which PatientRegistry is published.
