@@ -98,6 +98,27 @@ HttpError ruleRejected(const std::string& rule, const std::string& reason)
         details);
 }
 
+/// 409 CONFLICT for a change the appointment's status does not allow.
+HttpError wrongStatus(const std::string& status, const std::string& what)
+{
+    auto details = clinic::makeObject();
+    details->set("status", status);
+    return HttpError::conflict("an appointment that is " + status + " cannot " + what, details);
+}
+
+/// [{"start_local", "reason"}] of the occurrences a series skipped.
+Poco::JSON::Array::Ptr skippedJson(const std::vector<std::pair<std::string, std::string>>& skipped)
+{
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& [label, reason] : skipped) {
+        auto o = clinic::makeObject();
+        o->set("start_local", label);
+        o->set("reason", reason);
+        list->add(o);
+    }
+    return list;
+}
+
 HttpError slotTaken(std::int64_t doctorId, const std::string& start)
 {
     auto details = clinic::makeObject();
@@ -1047,14 +1068,7 @@ Response AppointmentBook::Impl::bookSeries(
             && std::all_of(skipped.begin(), skipped.end(),
                 [](const auto& x) { return x.second == "that time is already booked for this doctor"; });
         auto details = clinic::makeObject();
-        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-        for (const auto& [label, reason] : skipped) {
-            auto o = clinic::makeObject();
-            o->set("start_local", label);
-            o->set("reason", reason);
-            list->add(o);
-        }
-        details->set("skipped", list);
+        details->set("skipped", skippedJson(skipped));
         if (allTaken) {
             _slotTaken->Increment();
             throw HttpError(409, "SLOT_TAKEN", "every occurrence is already booked", details);
@@ -1069,15 +1083,8 @@ Response AppointmentBook::Impl::bookSeries(
     for (const auto& a : made)
         items->add(toJson(s, a));
     out->set("items", items);
-    Poco::JSON::Array::Ptr skippedJson = new Poco::JSON::Array;
     std::sort(skipped.begin(), skipped.end());
-    for (const auto& [label, reason] : skipped) {
-        auto o = clinic::makeObject();
-        o->set("start_local", label);
-        o->set("reason", reason);
-        skippedJson->add(o);
-    }
-    out->set("skipped", skippedJson);
+    out->set("skipped", skippedJson(skipped));
     return Response::json(out, 201);
 }
 
@@ -1238,11 +1245,8 @@ Response AppointmentBook::Impl::transition(Request& req, const std::string& to)
         if (!current)
             throw HttpError::notFound("no such appointment");
         a = *current;
-        if (!allowed.count(a.status)) {
-            auto details = clinic::makeObject();
-            details->set("status", a.status);
-            throw HttpError::conflict("an appointment that is " + a.status + " cannot become " + to, details);
-        }
+        if (!allowed.count(a.status))
+            throw wrongStatus(a.status, "become " + to);
         std::string newStatus = to, old = a.status;
         Poco::Int64 at = nowUtc, id = a.id;
         Poco::Data::Statement st(tx.session());
@@ -1279,11 +1283,8 @@ Response AppointmentBook::Impl::cancel(Request& req)
     if (scope == "following" && !first.seriesId)
         in.fail("scope", "this appointment is not part of a series");
     in.finish();
-    if (!first.active()) {
-        auto details = clinic::makeObject();
-        details->set("status", first.status);
-        throw HttpError::conflict("an appointment that is " + first.status + " cannot be cancelled", details);
-    }
+    if (!first.active())
+        throw wrongStatus(first.status, "be cancelled");
 
     auto s = _host.database().session();
     const std::int64_t nowUtc = nowSeconds();
@@ -1317,11 +1318,8 @@ Response AppointmentBook::Impl::cancel(Request& req)
                 continue;
             Appointment a = *current;
             if (!a.active()) {
-                if (id == first.id) {
-                    auto details = clinic::makeObject();
-                    details->set("status", a.status);
-                    throw HttpError::conflict("an appointment that is " + a.status + " cannot be cancelled", details);
-                }
+                if (id == first.id)
+                    throw wrongStatus(a.status, "be cancelled");
                 continue;
             }
             std::string old = a.status, why = reason;
@@ -1367,11 +1365,8 @@ Response AppointmentBook::Impl::reschedule(Request& req)
     std::string startText;
     const std::int64_t start = readStart(in, "start", startText);
     in.finish();
-    if (!a.active()) {
-        auto details = clinic::makeObject();
-        details->set("status", a.status);
-        throw HttpError::conflict("an appointment that is " + a.status + " cannot be moved", details);
-    }
+    if (!a.active())
+        throw wrongStatus(a.status, "be moved");
     auto s = _host.database().session();
     const std::int64_t nowUtc = nowSeconds();
     auto doctor = findDoctor(s, a.doctorId);
