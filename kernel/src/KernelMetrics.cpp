@@ -87,7 +87,7 @@ void KernelMetrics::setJobs(JobQueueImpl* jobs)
                .Register(_registry);
     _oldestDue = &prometheus::BuildGauge()
                       .Name("clinicd_jobs_oldest_due_age_seconds")
-                      .Help("How long the oldest due queued job has waited; 0 when none is due")
+                      .Help("How long the oldest due queued job of a kind this daemon runs has waited; 0 when none is due")
                       .Register(_registry)
                       .Add({});
 }

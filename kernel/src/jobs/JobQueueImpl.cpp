@@ -426,10 +426,14 @@ JobStats JobQueueImpl::stats()
          "END), 0)"
          " FROM jobs WHERE state IN ('queued', 'running', 'failed') GROUP BY kind, state",
         use(nowMs), into(kinds), into(states), into(counts), into(oldest), now;
+    // The backlog age counts the kinds this daemon runs: a kind no loaded
+    // plugin handles (reminders queued for a notifications plugin that is not
+    // installed yet) waits by design and shows in clinicd_jobs instead.
     Poco::Int64 minDue = 0;
+    std::lock_guard<std::mutex> lock(_handlersMutex);
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         out.rows.push_back({kinds[i], states[i], counts[i]});
-        if (oldest[i] != 0 && (minDue == 0 || oldest[i] < minDue))
+        if (oldest[i] != 0 && (minDue == 0 || oldest[i] < minDue) && _handlers.count(kinds[i]))
             minDue = oldest[i];
     }
     if (minDue)
