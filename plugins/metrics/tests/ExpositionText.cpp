@@ -161,4 +161,98 @@ Traffic driveTraffic(HttpClient& client)
     return t;
 }
 
+Daemon::Options bookingDaemonOptions()
+{
+    Daemon::Options o;
+    o.config["plugins.load"] = "metrics,records,scheduling";
+    o.config["log.level"] = "information";
+    o.config["auth.rate_limit_per_minute"] = "0";
+    o.config["clock.start"] = "2027-03-01T06:00:00Z";
+    return o;
+}
+
+namespace {
+
+std::int64_t createdId(const HttpResult& r)
+{
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+    return r.json()->getValue<Poco::Int64>("id");
+}
+
+/// A location in Bucharest, a 30-minute service, a doctor who works every day
+/// 08:00-20:00 there, and a patient; the booking body for a start.
+struct Clinic {
+    std::int64_t patient = 0, doctor = 0, service = 0;
+    std::string booking(const std::string& start) const
+    {
+        return "{\"patient_id\":" + std::to_string(patient) + ",\"doctor_id\":" + std::to_string(doctor)
+            + ",\"service_id\":" + std::to_string(service) + ",\"start\":\"" + start + "\"}";
+    }
+};
+
+Clinic setUpClinic(HttpClient& admin)
+{
+    Clinic c;
+    const auto location = createdId(admin.post("/api/v1/locations",
+        R"({"name":"Clinica Metrics","address":"Strada 1","city":"Bucuresti","county":"Bucuresti",)"
+        R"("timezone":"Europe/Bucharest"})"));
+    c.service = createdId(admin.post("/api/v1/services",
+        R"({"name":"Consult","department":"cardiology","duration_min":30,"price_minor":20000,"currency":"RON"})"));
+    c.doctor = createdId(admin.post("/api/v1/doctors",
+        R"({"name":"Dr. Metric","specialty":"cardiology","location_id":)" + std::to_string(location)
+            + R"(,"service_ids":[)" + std::to_string(c.service) + "]}"));
+    std::string hours;
+    for (int day = 1; day <= 7; ++day)
+        hours += std::string(hours.empty() ? "" : ",") + R"({"weekday":)" + std::to_string(day)
+            + R"(,"start":"08:00","end":"20:00","location_id":)" + std::to_string(location) + "}";
+    auto h
+        = admin.request("PUT", "/api/v1/doctors/" + std::to_string(c.doctor) + "/hours", "[" + hours + "]");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(h.body, 200, h.status);
+    c.patient = createdId(admin.post("/api/v1/patients",
+        R"({"first_name":"Ana","last_name":"Metric","birth_date":"1980-01-01","sex":"female",)"
+        R"("phone":"+40 700 000 009","force":true})"));
+    return c;
+}
+
+} // namespace
+
+Bookings driveBookings(Daemon& daemon)
+{
+    auto admin = daemon.adminClient();
+    const Clinic c = setUpClinic(admin);
+    Bookings b;
+    // The clock starts at 08:00 in Bucharest: 10:00 is two hours ahead.
+    const std::string start = "2027-03-01T10:00:00+02:00";
+    b.appointmentId = createdId(admin.post("/api/v1/appointments", c.booking(start)));
+
+    auto taken = admin.post("/api/v1/appointments", c.booking(start));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(taken.body, 409, taken.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("SLOT_TAKEN"), taken.errorCode());
+
+    auto invalid = admin.post("/api/v1/appointments", c.booking("2027-03-01T11:03:00+02:00"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(invalid.body, 422, invalid.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("VALIDATION_FAILED"), invalid.errorCode());
+
+    // 08:30 is inside the doctor's hours but within the default rules'
+    // 60 minutes' notice.
+    auto rejected = admin.post("/api/v1/appointments", c.booking("2027-03-01T08:30:00+02:00"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(rejected.body, 422, rejected.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("RULE_REJECTED"), rejected.errorCode());
+
+    auto cancelled = admin.post(
+        "/api/v1/appointments/" + std::to_string(b.appointmentId) + "/cancel", R"({"reason":"metrics"})");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(cancelled.body, 200, cancelled.status);
+
+    auto missing = admin.get("/api/v1/appointments/987654");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(missing.body, 404, missing.status);
+    return b;
+}
+
+std::int64_t bookOnce(Daemon& daemon)
+{
+    auto admin = daemon.adminClient();
+    const Clinic c = setUpClinic(admin);
+    return createdId(admin.post("/api/v1/appointments", c.booking("2027-03-01T10:00:00+02:00")));
+}
+
 } // namespace clinic::test::metrics

@@ -64,4 +64,27 @@ extern const char* const kNoteText;
 /// Drives the traffic above through client; asserts each status on the way.
 Traffic driveTraffic(HttpClient& client);
 
+/// Daemon options that load the metrics plugin with records and scheduling
+/// (and the default rules of lua/rules), the daemon's clock starting on
+/// Monday 2027-03-01 at 06:00 UTC (08:00 in Bucharest).
+Daemon::Options bookingDaemonOptions();
+
+/// What driveBookings did, so a test can assert exactly that much movement.
+struct Bookings {
+    static constexpr int kCreated = 1; ///< a booking -> 201
+    static constexpr int kSlotTaken = 1; ///< the same slot again -> 409 SLOT_TAKEN
+    static constexpr int kInvalid = 1; ///< a start off the 5-minute grid -> 422 VALIDATION_FAILED
+    static constexpr int kRuleRejected = 1; ///< 30 minutes' notice -> 422 RULE_REJECTED (default rules)
+    static constexpr int kCancelled = 1; ///< the booking cancelled -> 200
+    static constexpr int kMissing = 1; ///< GET of an appointment that does not exist -> 404
+    std::int64_t appointmentId = 0;
+};
+
+/// Sets up a location, a service, a doctor with hours and a patient through
+/// the API as an admin, then drives the bookings above; asserts each status.
+Bookings driveBookings(Daemon& daemon);
+
+/// Books one appointment (after setting up as driveBookings does); its id.
+std::int64_t bookOnce(Daemon& daemon);
+
 } // namespace clinic::test::metrics

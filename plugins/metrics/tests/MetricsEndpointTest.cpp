@@ -111,6 +111,7 @@ bool canConnect(const std::string& address, int port)
 class MetricsEndpointTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(MetricsEndpointTest);
     CPPUNIT_TEST(requestCountersMoveByExactlyTheTrafficServed);
+    CPPUNIT_TEST(bookingCountersMoveByExactlyTheBookingsServed);
     CPPUNIT_TEST(labelsCarryRouteTemplatesNeverIdsOrNoteText);
     CPPUNIT_TEST(servesTheTextFormatContentType);
     CPPUNIT_TEST(kernelAndProcessFiguresAreServed);
@@ -158,6 +159,62 @@ public:
         CPPUNIT_ASSERT_EQUAL(1.0, valueOf(after, "clinicd_http_requests_in_flight"));
         // The first scrape was counted once it had been answered.
         CPPUNIT_ASSERT(requests(after, "GET", "/metrics", 200) >= 1);
+    }
+
+    void bookingCountersMoveByExactlyTheBookingsServed()
+    {
+        Daemon d(bookingDaemonOptions());
+        auto client = d.client();
+        const auto before = scrape(client);
+        // Every outcome is a series at 0 before the first booking, so rate()
+        // sees the first one.
+        for (const char* outcome : {"created", "slot_taken", "rule_rejected", "invalid"}) {
+            bool found = false;
+            for (const auto& s : before)
+                found = found
+                    || (s.name == "clinicd_bookings_total"
+                        && s.labels == std::map<std::string, std::string> {{"outcome", outcome}});
+            CPPUNIT_ASSERT_MESSAGE(
+                std::string("no clinicd_bookings_total{outcome=\"") + outcome + "\"} before any booking",
+                found);
+        }
+        CPPUNIT_ASSERT(hasMetric(before, "clinicd_appointments_cancelled_total"));
+        CPPUNIT_ASSERT(hasMetric(before, "clinicd_appointments_no_show_total"));
+        CPPUNIT_ASSERT(hasMetric(before, "clinicd_waitlist_entries"));
+
+        const Bookings b = driveBookings(d);
+        const auto after = scrape(client);
+        auto delta = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+            return valueOf(after, name, labels) - valueOf(before, name, labels);
+        };
+        const std::string bookings = "clinicd_bookings_total";
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kCreated), delta(bookings, {{"outcome", "created"}}));
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kSlotTaken), delta(bookings, {{"outcome", "slot_taken"}}));
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kInvalid), delta(bookings, {{"outcome", "invalid"}}));
+        CPPUNIT_ASSERT_EQUAL(
+            double(Bookings::kRuleRejected), delta(bookings, {{"outcome", "rule_rejected"}}));
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kCancelled), delta("clinicd_appointments_cancelled_total", {}));
+        CPPUNIT_ASSERT_EQUAL(0.0, delta("clinicd_appointments_no_show_total", {}));
+        CPPUNIT_ASSERT_EQUAL(0.0, valueOf(after, "clinicd_waitlist_entries"));
+
+        // The HTTP side agrees, on the route templates.
+        const std::string appointments = "/api/v1/appointments";
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kCreated), requests(after, "POST", appointments, 201));
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kSlotTaken), requests(after, "POST", appointments, 409));
+        CPPUNIT_ASSERT_EQUAL(
+            double(Bookings::kInvalid + Bookings::kRuleRejected), requests(after, "POST", appointments, 422));
+        CPPUNIT_ASSERT_EQUAL(
+            double(Bookings::kCancelled), requests(after, "POST", "/api/v1/appointments/{id}/cancel", 200));
+        CPPUNIT_ASSERT_EQUAL(double(Bookings::kMissing),
+            requests(after, "GET", "/api/v1/appointments/{id}", 404)
+                - requests(before, "GET", "/api/v1/appointments/{id}", 404));
+        // No appointment id became a label value.
+        auto text = client.get("/metrics").body;
+        CPPUNIT_ASSERT(text.find("987654") == std::string::npos);
+        for (const auto& s : after)
+            for (const auto& [key, value] : s.labels)
+                CPPUNIT_ASSERT_MESSAGE(s.name + " has the label " + key + "=" + value,
+                    key == "status" || key == "le" || value != std::to_string(b.appointmentId));
     }
 
     void labelsCarryRouteTemplatesNeverIdsOrNoteText()

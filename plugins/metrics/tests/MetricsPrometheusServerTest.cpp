@@ -1,7 +1,8 @@
 // A real Prometheus server (Debian package prometheus) on loopback scrapes
-// the daemon every second; its HTTP API shows the target up and the request
-// counter rising by the requests this test drives, and it accepts every
-// expression of the Grafana dashboard.
+// the daemon every second; its HTTP API shows the target up, the request
+// counter rising by the requests this test drives and the booking counter
+// moving with a booking, and it accepts every expression of the Grafana
+// dashboard.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -143,13 +144,18 @@ void collectExprs(const Poco::Dynamic::Var& node, std::vector<std::string>& out)
 
 class MetricsPrometheusServerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(MetricsPrometheusServerTest);
-    CPPUNIT_TEST(prometheusScrapesTheDaemonAndSeesTheRequestCounterRise);
+    CPPUNIT_TEST(prometheusScrapesTheDaemonAndSeesTheRequestAndBookingCountersRise);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void prometheusScrapesTheDaemonAndSeesTheRequestCounterRise()
+    void prometheusScrapesTheDaemonAndSeesTheRequestAndBookingCountersRise()
     {
-        Daemon d(metricsDaemonOptions());
+        auto options = metricsDaemonOptions();
+        const auto booking = bookingDaemonOptions();
+        options.config["plugins.load"] = "metrics,example,records,scheduling";
+        options.config["clock.start"] = booking.config.at("clock.start");
+        options.config["auth.rate_limit_per_minute"] = "0";
+        Daemon d(options);
         auto client = d.client();
         PrometheusServer prometheus(d.port());
 
@@ -175,6 +181,19 @@ public:
         CPPUNIT_ASSERT_MESSAGE("Prometheus never saw the counter rise by 5",
             eventually([&] { return prometheus.scalar(created) == std::optional<double>(6.0); },
                 std::chrono::seconds(15)));
+
+        // A booking moves the scheduling plugin's counter, as Prometheus sees it.
+        const std::string bookings = "clinicd_bookings_total{job=\"clinicd\",outcome=\"created\"}";
+        CPPUNIT_ASSERT_MESSAGE("Prometheus never saw the booking counter at 0",
+            eventually([&] { return prometheus.scalar(bookings) == std::optional<double>(0.0); },
+                std::chrono::seconds(15)));
+        bookOnce(d);
+        CPPUNIT_ASSERT_MESSAGE("Prometheus never saw the booking counter move",
+            eventually(
+                [&] { return prometheus.scalar(bookings).value_or(0) >= 1.0; }, std::chrono::seconds(15)));
+        CPPUNIT_ASSERT(prometheus.scalar(bookings) == std::optional<double>(1.0));
+        CPPUNIT_ASSERT(prometheus.scalar("clinicd_bookings_total{job=\"clinicd\",outcome=\"slot_taken\"}")
+            == std::optional<double>(0.0));
 
         // The daemon's own figures arrived too.
         CPPUNIT_ASSERT(prometheus.scalar("clinicd_plugin_up{job=\"clinicd\",plugin=\"metrics\"}")

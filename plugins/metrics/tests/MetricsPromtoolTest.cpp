@@ -43,19 +43,41 @@ void collectExprs(const Poco::Dynamic::Var& node, std::vector<std::string>& out)
 }
 
 /// The metric names reserved in plugins/metrics/README.md for the parts of
-/// clinicd that do not exist yet. The dashboard and the alerts may use them.
-const std::set<std::string> kReservedNames
-    = {"clinicd_bookings_total", "clinicd_appointments_cancelled_total", "clinicd_appointments_no_show_total",
-        "clinicd_waitlist_entries", "clinicd_notifications_sent_total", "clinicd_notifications_failed_total",
-        "clinicd_rule_evaluations_total", "clinicd_rule_evaluation_duration_seconds",
-        "clinicd_rule_reloads_total", "clinicd_rules_generation", "clinicd_jobs",
-        "clinicd_jobs_oldest_due_age_seconds"};
+/// clinicd that do not serve them yet. The dashboard and the alerts may use them.
+const std::set<std::string> kReservedNames = {"clinicd_notifications_sent_total",
+    "clinicd_notifications_failed_total", "clinicd_rule_evaluations_total",
+    "clinicd_rule_evaluation_duration_seconds", "clinicd_rule_reloads_total", "clinicd_rules_generation",
+    "clinicd_jobs", "clinicd_jobs_oldest_due_age_seconds"};
+
+/// The scheduling plugin's families, served since booking landed.
+const std::set<std::string> kSchedulingNames = {"clinicd_bookings_total",
+    "clinicd_appointments_cancelled_total", "clinicd_appointments_no_show_total", "clinicd_waitlist_entries"};
+
+/// The part of plugins/metrics/README.md between two headings.
+std::string section(const std::string& readme, const std::string& heading, const std::string& next)
+{
+    auto from = readme.find(heading);
+    CPPUNIT_ASSERT_MESSAGE(heading + " is not in plugins/metrics/README.md", from != std::string::npos);
+    auto to = readme.find(next, from);
+    return readme.substr(from, to == std::string::npos ? std::string::npos : to - from);
+}
+
+/// promtool check metrics on a live exposition: exit 0 and no lint output.
+void checkWithPromtool(const std::string& exposition)
+{
+    auto check = runProcess(promtool, {"check", "metrics"}, {}, exposition, 60);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(
+        check.out + check.err + "\n--- exposition ---\n" + exposition, 0, check.exitCode);
+    // promtool check metrics exits 0 on lint warnings too; this text has none.
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(check.out + check.err, std::string(), check.out + check.err);
+}
 
 } // namespace
 
 class MetricsPromtoolTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(MetricsPromtoolTest);
     CPPUNIT_TEST(liveExpositionAfterTrafficPassesPromtoolCheckMetrics);
+    CPPUNIT_TEST(liveExpositionAfterBookingsPassesPromtoolCheckMetrics);
     CPPUNIT_TEST(alertRulesPassPromtoolCheckRules);
     CPPUNIT_TEST(alertRulesFireAsTheirUnitTestsExpect);
     CPPUNIT_TEST(exampleScrapeConfigPassesPromtoolCheckConfig);
@@ -70,11 +92,26 @@ public:
         driveTraffic(client);
         auto r = client.get("/metrics");
         CPPUNIT_ASSERT_EQUAL(200, r.status);
-        auto check = runProcess(promtool, {"check", "metrics"}, {}, r.body, 60);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(
-            check.out + check.err + "\n--- exposition ---\n" + r.body, 0, check.exitCode);
-        // promtool check metrics exits 0 on lint warnings too; this text has none.
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(check.out + check.err, std::string(), check.out + check.err);
+        checkWithPromtool(r.body);
+    }
+
+    void liveExpositionAfterBookingsPassesPromtoolCheckMetrics()
+    {
+        Daemon d(bookingDaemonOptions());
+        driveBookings(d);
+        auto client = d.client();
+        auto r = client.get("/metrics");
+        CPPUNIT_ASSERT_EQUAL(200, r.status);
+        // The scheduling families are in the text promtool reads, with their
+        // movement, not just their names.
+        const auto samples = parseExposition(r.body);
+        for (const auto& name : kSchedulingNames)
+            CPPUNIT_ASSERT_MESSAGE(name + " is not served", hasMetric(samples, name));
+        CPPUNIT_ASSERT_EQUAL(
+            double(Bookings::kCreated), valueOf(samples, "clinicd_bookings_total", {{"outcome", "created"}}));
+        CPPUNIT_ASSERT_EQUAL(
+            double(Bookings::kCancelled), valueOf(samples, "clinicd_appointments_cancelled_total"));
+        checkWithPromtool(r.body);
     }
 
     void alertRulesPassPromtoolCheckRules()
@@ -100,12 +137,22 @@ public:
 
     void dashboardAndAlertsUseOnlyServedOrReservedNames()
     {
-        Daemon d(metricsDaemonOptions());
-        auto client = d.client();
-        driveTraffic(client);
         std::set<std::string> served;
-        for (const auto& name : familyNames(client.get("/metrics").body))
-            served.insert(name);
+        {
+            Daemon d(metricsDaemonOptions());
+            auto client = d.client();
+            driveTraffic(client);
+            for (const auto& name : familyNames(client.get("/metrics").body))
+                served.insert(name);
+        }
+        {
+            Daemon d(bookingDaemonOptions());
+            driveBookings(d);
+            for (const auto& name : familyNames(d.client().get("/metrics").body))
+                served.insert(name);
+        }
+        for (const auto& name : kSchedulingNames)
+            CPPUNIT_ASSERT_MESSAGE(name + " is not served", served.count(name));
 
         std::vector<std::string> exprs;
         Poco::JSON::Parser parser;
@@ -130,11 +177,20 @@ public:
                 name + " is used by the dashboard or alerts but neither served nor reserved in the README",
                 served.count(name) || kReservedNames.count(name));
         }
-        // The README reserves the same names this test allows.
+        // The README reserves the same names this test allows, and lists the
+        // scheduling ones as served, not reserved.
         const std::string readme = readFile(sourceDir() + "/plugins/metrics/README.md");
+        const std::string servedPart = section(readme, "## Metrics served now", "## Convention");
+        const std::string reservedPart = section(readme, "### Names reserved", "\n## ");
         for (const auto& name : kReservedNames)
-            CPPUNIT_ASSERT_MESSAGE(name + " is not in plugins/metrics/README.md",
-                readme.find("`" + name + "`") != std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE(name + " is not reserved in plugins/metrics/README.md",
+                reservedPart.find("`" + name + "`") != std::string::npos);
+        for (const auto& name : kSchedulingNames) {
+            CPPUNIT_ASSERT_MESSAGE(name + " is not listed as served in plugins/metrics/README.md",
+                servedPart.find("`" + name + "`") != std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE(name + " is still listed as reserved in plugins/metrics/README.md",
+                reservedPart.find("`" + name + "`") == std::string::npos);
+        }
     }
 };
 
