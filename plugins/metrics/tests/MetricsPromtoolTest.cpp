@@ -45,9 +45,7 @@ void collectExprs(const Poco::Dynamic::Var& node, std::vector<std::string>& out)
 /// The metric names reserved in plugins/metrics/README.md for the parts of
 /// clinicd that do not serve them yet. The dashboard and the alerts may use them.
 const std::set<std::string> kReservedNames = {"clinicd_notifications_sent_total",
-    "clinicd_notifications_failed_total", "clinicd_rule_evaluations_total",
-    "clinicd_rule_evaluation_duration_seconds", "clinicd_rule_reloads_total", "clinicd_rules_generation",
-    "clinicd_jobs", "clinicd_jobs_oldest_due_age_seconds"};
+    "clinicd_notifications_failed_total"};
 
 /// The scheduling plugin's families, served since booking landed.
 const std::set<std::string> kSchedulingNames = {"clinicd_bookings_total",
