@@ -5,7 +5,7 @@
 
 local FEE_WINDOW_MINUTES = 24 * 60
 local FEE_PERCENT = 50
-local CLINIC_ROLES = { admin = true, doctor = true }
+local CLINIC_ROLES = { admin = true, doctor = true, nurse = true, receptionist = true }
 
 function cancel_policy(ctx)
   local until_start = ctx.minutes_until_start or 0
