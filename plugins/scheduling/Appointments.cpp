@@ -1007,6 +1007,7 @@ Response AppointmentBook::Impl::bookSeries(
     };
     std::vector<Planned> planned;
     std::vector<std::pair<std::string, std::string>> skippedBefore;
+    std::size_t ruleRejections = 0;
     for (auto& c : candidates) {
         if (!c.start) {
             skippedBefore.emplace_back(c.label, c.reason);
@@ -1016,6 +1017,7 @@ Response AppointmentBook::Impl::bookSeries(
         Placement p = place(s, req, doctor, service, hours, patient, *c.start, nowUtc, locations);
         if (!p.error.empty()) {
             skippedBefore.emplace_back(c.label, p.error);
+            ruleRejections += p.errorCode == "RULE_REJECTED";
             continue;
         }
         BookingFacts facts {&doctor, &service, &p.location, patient, req.caller.role, nowUtc, p.start};
@@ -1072,6 +1074,12 @@ Response AppointmentBook::Impl::bookSeries(
         if (allTaken) {
             _slotTaken->Increment();
             throw HttpError(409, "SLOT_TAKEN", "every occurrence is already booked", details);
+        }
+        if (ruleRejections == skipped.size()) {
+            _ruleRejected->Increment();
+            details->set("rule", "before_book");
+            details->set("reason", skipped.front().second);
+            throw HttpError(422, "RULE_REJECTED", skipped.front().second, details);
         }
         _invalid->Increment();
         throw HttpError(422, "VALIDATION_FAILED", "no occurrence of the series can be booked", details);
