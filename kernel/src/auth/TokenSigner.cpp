@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <Poco/Crypto/OpenSSLInitializer.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JWT/Token.h>
 #include <openssl/rand.h>
@@ -90,6 +91,13 @@ bool stringClaim(const Poco::JSON::Object& payload, const std::string& name, std
 TokenSigner::TokenSigner(std::string key)
     : _signer(key)
 {
+    // Every HS256 sign or verify makes and drops a DigestEngine, whose
+    // OpenSSLInitializer counts POCO's OpenSSL users. Left to those alone
+    // the count falls to 0 and rises to 1 again on every request, and two
+    // requests doing that at once free and reallocate POCO's OpenSSL mutexes
+    // under each other (clinicd aborted under concurrent authenticated
+    // requests). One initializer held until exit keeps the count above 0.
+    static const Poco::Crypto::OpenSSLInitializer keepOpenSslInitialized;
 }
 
 TokenSigner TokenSigner::fromConfig(const std::string& secretFile, const std::string& dataDir)
