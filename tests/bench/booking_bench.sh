@@ -9,20 +9,30 @@
 #       (default ./build, 2000 bookings, 5000 availability requests per size,
 #        1000000 appointments for the large size)
 #
-# Figures from one run (2026-11-21, RelWithDebInfo, 2 cores shared with other
-# builds, load average 10.39 6.82 5.25 at the start; ext4 on virtio disk):
+# Figures from one run (2026-11-21, RelWithDebInfo, 2 cores shared with
+# other engineers, load average 1.84 12.15 9.75 at the start, ext4 on a
+# virtio disk), 24 s in all:
 #   tests/bench/booking_bench.sh build-records
-#   bookings (16 connections, 2000 distinct slots):  499 bookings/s
-#       (p50 5.8 ms, p99 434 ms), every answer 201, every one stored once
-#   raw loop (same rows, BEGIN IMMEDIATE, WAL, FULL): 3806 transactions/s
-#   bookings/s / raw rate:                           0.13
-#   availability, 1 doctor, 7 days, one connection:
-#       10,000 stored:     1013 req/s, p50 0.75 ms, p99 5.04 ms
-#       1,000,000 stored:   890 req/s, p50 0.66 ms, p99 5.47 ms
-#       1M/10k: p50 0.88, p99 1.09 (history is off the index range read)
-# The same bookings from 1 connection: ~620/s (p99 3 ms): 16 writers wait in
-# SQLite's sleeping busy handler (p99 0.4-0.75 s); a per-process writer
-# mutex before BEGIN IMMEDIATE gave ~400/s with p99 0.1-0.2 s in a trial.
+#   bookings, 16 keep-alive connections, 2000 distinct slots of the 3926
+#     free in the next 62 days: 674 bookings/s (p50 5.0 ms, p99 233 ms);
+#     all 201, 2000 rows, one audit row each, no overlap. Each booking also
+#     writes 3.1 occupancy rows and 2 job rows.
+#   raw loop (appointment + occupancy + audit row, BEGIN IMMEDIATE, WAL,
+#     synchronous=FULL, sqlite3 C API): 3421 transactions/s; ratio 0.20
+#   availability, one doctor, 7 days, one connection, daemon restarted
+#     before each size:
+#       10,000 stored:    1344 req/s, p50 0.74 ms, p99 0.94 ms
+#       1,000,000 stored: 1267 req/s, p50 0.79 ms, p99 0.94 ms
+#       1M/10k: p50 1.07, p99 1.00 (the occupancy and time-off reads are
+#       index range scans on (doctor_id, cell) / (doctor_id, start_utc))
+# Under a busy machine (load 10-30) the raw rate fell to 650-3800/s and the
+# 16-connection p99 rose to 0.4-0.75 s. The same bookings from 1 connection
+# run at ~580/s with p99 3.4 ms: the 16-connection tail is writers waiting in
+# SQLite's sleeping busy handler; a per-process writer mutex taken before
+# BEGIN IMMEDIATE (trial build) kept ~700-780/s and cut p99 to 40-65 ms.
+# A 17th connection waits http.keepalive_seconds (10 s) while 16 idle
+# keep-alive connections hold the 16 http.threads workers, so the bench
+# closes its set-up connection before the burst.
 set -euo pipefail
 
 build=$(cd "${1:-./build}" && pwd)
