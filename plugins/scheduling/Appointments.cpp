@@ -562,8 +562,18 @@ private:
     /// appointment. Keyed by appointment and sequence, so a rescheduled
     /// appointment gets its own set; a job finds its appointment moved or
     /// cancelled (sequence or status changed) and does nothing.
+    /// The reminders rule's plan for a booking ctx, asked before the write
+    /// transaction so the script does not run while the database is locked.
+    std::vector<clinic::Reminder> reminderPlan(const Poco::JSON::Object::Ptr& ctx)
+    {
+        auto plan = _host.rules().reminders(ctx, _defaultReminders, helpers());
+        if (plan.failed())
+            _host.logger().warning("reminders rule failed, the default plan applies: " + plan.error);
+        return plan.reminders;
+    }
+
     void scheduleNotices(clinic::Transaction& tx, const Appointment& a, const std::string& what,
-        const Poco::JSON::Object::Ptr& ctx)
+        const std::vector<clinic::Reminder>& reminders = {})
     {
         const std::int64_t nowUtc = nowSeconds();
         auto notice = eventPayload(a);
@@ -571,12 +581,7 @@ private:
         _host.jobs().schedule(tx, "appointment.notice", notice,
             std::chrono::system_clock::time_point(std::chrono::seconds(nowUtc)),
             "notice:appointment:" + std::to_string(a.id) + ":" + what + ":" + std::to_string(a.sequence));
-        if (what == "cancelled")
-            return;
-        auto plan = _host.rules().reminders(ctx, _defaultReminders);
-        if (plan.failed())
-            _host.logger().warning("reminders rule failed, the default plan applies: " + plan.error);
-        for (const auto& r : plan.reminders) {
+        for (const auto& r : reminders) {
             const std::int64_t at = a.startUtc - static_cast<std::int64_t>(r.offsetMinutes) * 60;
             if (at <= nowUtc)
                 continue; // too late for this one
@@ -883,7 +888,7 @@ Response AppointmentBook::Impl::book(Request& req)
     a.currency = service->currency;
     a.createdAt = a.updatedAt = nowUtc;
     BookingFacts facts {&*doctor, &*service, &p.location, patient, req.caller.role, nowUtc, p.start};
-    auto ctx = bookingContext(facts);
+    const auto reminders = reminderPlan(bookingContext(facts));
     try {
         _host.database().transact([&](clinic::Transaction& tx) {
             a.id = 0;
@@ -892,7 +897,7 @@ Response AppointmentBook::Impl::book(Request& req)
                 throw slotTaken(a.doctorId, input.startText);
             audit(tx, req, "appointment.create", a);
             _host.events().publish(tx, clinic::Event {"appointment.booked", eventPayload(a)});
-            scheduleNotices(tx, a, "booked", ctx);
+            scheduleNotices(tx, a, "booked", reminders);
         });
     } catch (const HttpError& e) {
         if (e.code() == "SLOT_TAKEN")
@@ -1003,7 +1008,7 @@ Response AppointmentBook::Impl::bookSeries(
     struct Planned {
         std::string label;
         Placement placement;
-        Poco::JSON::Object::Ptr ctx;
+        std::vector<clinic::Reminder> reminders;
     };
     std::vector<Planned> planned;
     std::vector<std::pair<std::string, std::string>> skippedBefore;
@@ -1021,7 +1026,7 @@ Response AppointmentBook::Impl::bookSeries(
             continue;
         }
         BookingFacts facts {&doctor, &service, &p.location, patient, req.caller.role, nowUtc, p.start};
-        planned.push_back({c.label, p, bookingContext(facts)});
+        planned.push_back({c.label, p, reminderPlan(bookingContext(facts))});
     }
 
     Poco::Int64 seriesId = 0;
@@ -1059,7 +1064,7 @@ Response AppointmentBook::Impl::bookSeries(
             }
             audit(tx, req, "appointment.create", a);
             _host.events().publish(tx, clinic::Event {"appointment.booked", eventPayload(a)});
-            scheduleNotices(tx, a, "booked", p.ctx);
+            scheduleNotices(tx, a, "booked", p.reminders);
             made.push_back(a);
         }
         if (made.empty())
@@ -1349,7 +1354,7 @@ Response AppointmentBook::Impl::cancel(Request& req)
             payload->set("from", old);
             payload->set("fee_minor", a.feeMinor);
             _host.events().publish(tx, clinic::Event {"appointment.cancelled", payload});
-            scheduleNotices(tx, a, "cancelled", nullptr);
+            scheduleNotices(tx, a, "cancelled");
             offerFreedSlot(tx, a);
             done.push_back(a);
         }
@@ -1400,7 +1405,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         throw HttpError::validation({{"start", p.error}});
     }
     BookingFacts facts {&*doctor, &*service, &p.location, patient, req.caller.role, nowUtc, p.start};
-    auto ctx = bookingContext(facts);
+    const auto reminders = reminderPlan(bookingContext(facts));
     Appointment before = a;
     _host.database().transact([&](clinic::Transaction& tx) {
         auto current = findAppointment(tx.session(), a.id, true);
@@ -1428,7 +1433,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         payload->set("old_start_utc", before.startUtc);
         payload->set("old_end_utc", before.endUtc);
         _host.events().publish(tx, clinic::Event {"appointment.rescheduled", payload});
-        scheduleNotices(tx, a, "rescheduled", ctx);
+        scheduleNotices(tx, a, "rescheduled", reminders);
         offerFreedSlot(tx, before);
     });
     return Response::json(toJson(s, a));

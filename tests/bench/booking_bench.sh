@@ -30,6 +30,14 @@
 # run at ~580/s with p99 3.4 ms: the 16-connection tail is writers waiting in
 # SQLite's sleeping busy handler; a per-process writer mutex taken before
 # BEGIN IMMEDIATE (trial build) kept ~700-780/s and cut p99 to 40-65 ms.
+# With that writer queue in the daemon (kernel/src/db/DatabaseImpl.cpp) and the
+# reminders rule asked before the write transaction, two runs on a quiet
+# machine (load 1.1-1.3): 708 and 872 bookings/s, p99 44 ms, against a raw
+# 3981-4657/s (ratio 0.18-0.19); availability p99 0.87-1.13 ms, 1M/10k p99
+# ratio 1.13-1.15. The gap to the raw loop is CPU in the request path (HTTP,
+# token check, ~20 statements prepared per booking, the Lua before_book
+# call), not the database: the daemon is CPU-bound on 2 cores that it shares
+# with the 16 client threads.
 # A 17th connection waits http.keepalive_seconds (10 s) while 16 idle
 # keep-alive connections hold the 16 http.threads workers, so the bench
 # closes its set-up connection before the burst.

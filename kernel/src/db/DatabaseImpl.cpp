@@ -156,10 +156,35 @@ Poco::Data::Session DatabaseImpl::session()
 void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
 {
     constexpr int kAttempts = 5;
+    // SQLite runs one writer at a time anyway. Queueing this process's
+    // writers on a mutex, in arrival order, instead of letting them collide
+    // on BEGIN IMMEDIATE and poll the busy timeout with sleeps, keeps the
+    // latency tail of concurrent writes short (16 concurrent bookings: p99
+    // from ~230 ms to ~50 ms). Other processes (clinicctl) still meet the
+    // busy timeout. A transaction opened inside another on the same thread
+    // does not take it again (it then fails on the lock as before, rather
+    // than deadlocking).
+    static thread_local int writerDepth = 0;
     for (int attempt = 1;; ++attempt) {
         Poco::Data::Session s = livingSession(*_pool, _url.dialect);
         Transaction tx(s, _url.dialect);
         bool begun = false;
+        std::unique_lock<std::mutex> writer(_sqliteWriter, std::defer_lock);
+        if (_url.dialect == Dialect::SQLite && writerDepth == 0)
+            writer.lock();
+        ++writerDepth;
+        bool inside = true;
+        auto leave = [&] {
+            if (inside)
+                --writerDepth;
+            inside = false;
+            if (writer.owns_lock())
+                writer.unlock();
+        };
+        struct Leave {
+            std::function<void()> fn;
+            ~Leave() { fn(); }
+        } leaveOnAnyExit {leave};
         try {
             // Plain SQL on both backends: POCO 1.11's MySQL begin() switches
             // autocommit off and commit() never switches it back, which left
@@ -177,12 +202,14 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
                     _log.warning("rollback failed: %s", std::string(rollbackError.what()));
                 }
             }
+            leave();
             if (attempt < kAttempts && isRetryable(e)) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt * attempt));
                 continue;
             }
             throw;
         }
+        leave();
         for (auto& hook : tx.pendingAfterCommit()) {
             try {
                 hook();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <Poco/Data/SessionPool.h>
@@ -52,6 +53,7 @@ private:
     DbUrl _url;
     std::unique_ptr<Poco::Data::SessionPool> _pool;
     Poco::Logger& _log;
+    std::mutex _sqliteWriter; ///< this process's SQLite writers queue here (see transact)
     unsigned long long _fileDevice = 0;
     unsigned long long _fileInode = 0;
 };
