@@ -1,5 +1,7 @@
 #include "db/DatabaseImpl.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -113,6 +115,7 @@ bool messageHas(const std::exception& e, std::initializer_list<const char*> need
 DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
     : _url(DbUrl::parse(options.url))
     , _log(Poco::Logger::get("clinicd.db"))
+    , _busyTimeoutMs(options.busyTimeoutMs)
 {
     std::string connector;
     if (_url.dialect == Dialect::SQLite) {
@@ -161,22 +164,25 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
     // on BEGIN IMMEDIATE and poll the busy timeout with sleeps, keeps the
     // latency tail of concurrent writes short (16 concurrent bookings: p99
     // from ~230 ms to ~50 ms). Other processes (clinicctl) still meet the
-    // busy timeout. A transaction opened inside another on the same thread
-    // does not take it again (it then fails on the lock as before, rather
-    // than deadlocking).
-    static thread_local int writerDepth = 0;
+    // busy timeout. A transaction opened inside another of this database on
+    // the same thread does not take it again (it then fails on the lock as
+    // before, rather than deadlocking), and a writer waits for it no longer
+    // than the busy timeout, then fails as SQLite would have.
+    static thread_local std::vector<const DatabaseImpl*> writing;
     for (int attempt = 1;; ++attempt) {
         Poco::Data::Session s = livingSession(*_pool, _url.dialect);
         Transaction tx(s, _url.dialect);
         bool begun = false;
-        std::unique_lock<std::mutex> writer(_sqliteWriter, std::defer_lock);
-        if (_url.dialect == Dialect::SQLite && writerDepth == 0)
-            writer.lock();
-        ++writerDepth;
+        std::unique_lock<std::timed_mutex> writer(_sqliteWriter, std::defer_lock);
+        const bool nested = std::find(writing.begin(), writing.end(), this) != writing.end();
+        if (_url.dialect == Dialect::SQLite && !nested
+            && !writer.try_lock_for(std::chrono::milliseconds(_busyTimeoutMs)))
+            throw Poco::Data::SQLite::DBLockedException("database is locked (a write of this daemon ran past db.busy_timeout_ms)");
+        writing.push_back(this);
         bool inside = true;
         auto leave = [&] {
             if (inside)
-                --writerDepth;
+                writing.pop_back();
             inside = false;
             if (writer.owns_lock())
                 writer.unlock();

@@ -53,7 +53,8 @@ private:
     DbUrl _url;
     std::unique_ptr<Poco::Data::SessionPool> _pool;
     Poco::Logger& _log;
-    std::mutex _sqliteWriter; ///< this process's SQLite writers queue here (see transact)
+    std::timed_mutex _sqliteWriter; ///< this process's SQLite writers queue here (see transact)
+    int _busyTimeoutMs = 5000;
     unsigned long long _fileDevice = 0;
     unsigned long long _fileInode = 0;
 };
