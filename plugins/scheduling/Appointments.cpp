@@ -68,15 +68,27 @@ std::string dateText(std::int64_t day)
     return buf;
 }
 
-/// The UTC instant of a local time; in a spring gap, the instant the clock
-/// jumped over it (so a period ending in the gap ends at the jump).
+} // namespace
+
 std::int64_t lenientUtc(const TimeZone& zone, std::int64_t local)
 {
     auto utcs = zone.toUtc(local);
     if (!utcs.empty())
         return utcs.front();
-    return local - zone.offsetAt(local - 86400);
+    // In a gap: the first instant whose local time is at or after it, which
+    // is the instant the clocks jumped (offsets are within +-26 hours).
+    std::int64_t lo = local - 26 * 3600, hi = local + 26 * 3600;
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (mid + zone.offsetAt(mid) >= local)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
+
+namespace {
 
 std::string reasonOf(const Request& req)
 {
@@ -785,7 +797,11 @@ Poco::JSON::Object::Ptr AppointmentBook::Impl::patientContext(
     if (auto born = parseDate(birth)) {
         int by = 0, bm = 0, bd = 0, y = 0, m = 0, d = 0;
         civilFromDays(*born, by, bm, bd);
-        civilFromDays(floorDiv(atUtc.value_or(nowSeconds()), 86400), y, m, d);
+        // Age on the clinic's local date of that instant.
+        std::int64_t at = atUtc.value_or(nowSeconds());
+        auto s = _host.database().session();
+        at += clinicZone(s)->offsetAt(at);
+        civilFromDays(floorDiv(at, 86400), y, m, d);
         int age = y - by - ((m < bm || (m == bm && d < bd)) ? 1 : 0);
         p->set("age", age < 0 ? 0 : age);
     }
@@ -927,6 +943,8 @@ Response AppointmentBook::Impl::bookSeries(
     }
     if (count && untilText)
         in.fail("recurrence", "give count or until, not both");
+    if (untilDay && input.start && floorDiv(input.start, 86400) - 1 > *untilDay)
+        in.fail("until", "is before the first occurrence");
     if (!count && !untilText && in.ok())
         in.fail("recurrence", "needs count (at most 52) or until (a date)");
     if (!in.ok()) {
@@ -989,10 +1007,17 @@ Response AppointmentBook::Impl::bookSeries(
             break;
         label = naiveLocal(day * 86400 + timeOfDay);
         auto utcs = zone->toUtc(day * 86400 + timeOfDay);
-        if (utcs.empty())
+        if (utcs.empty()) {
             candidates.push_back({label, std::nullopt, "this local time does not exist that day (clocks go forward)"});
-        else
-            candidates.push_back({label, utcs.front(), ""});
+        } else {
+            // A time that exists twice (clocks go back) keeps the offset the
+            // first occurrence was asked with, where it can.
+            std::int64_t at = k == 0 ? input.start : utcs.front();
+            for (auto u : utcs)
+                if (k > 0 && zone->offsetAt(u) == zone->offsetAt(input.start))
+                    at = u;
+            candidates.push_back({label, at, ""});
+        }
         if (static_cast<int>(candidates.size()) > kMaxOccurrences)
             break;
     }
@@ -1067,8 +1092,11 @@ Response AppointmentBook::Impl::bookSeries(
             scheduleNotices(tx, a, "booked", p.reminders);
             made.push_back(a);
         }
-        if (made.empty())
-            throw std::logic_error("empty series"); // rolls the series row back
+        if (made.empty()) {
+            // Nothing could be booked: no series either (the 409/422 below).
+            tx.session() << "DELETE FROM scheduling_series WHERE id = ?", use(seriesId), now;
+            seriesId = 0;
+        }
     });
     if (made.empty()) {
         bool allTaken = !skipped.empty()
@@ -1080,7 +1108,7 @@ Response AppointmentBook::Impl::bookSeries(
             _slotTaken->Increment();
             throw HttpError(409, "SLOT_TAKEN", "every occurrence is already booked", details);
         }
-        if (ruleRejections == skipped.size()) {
+        if (ruleRejections > 0 && ruleRejections == skipped.size()) {
             _ruleRejected->Increment();
             details->set("rule", "before_book");
             details->set("reason", skipped.front().second);
@@ -1260,6 +1288,8 @@ Response AppointmentBook::Impl::transition(Request& req, const std::string& to)
         a = *current;
         if (!allowed.count(a.status))
             throw wrongStatus(a.status, "become " + to);
+        if (to == "no_show" && a.startUtc > nowUtc)
+            throw HttpError::conflict("an appointment that has not started cannot be a no-show");
         std::string newStatus = to, old = a.status;
         Poco::Int64 at = nowUtc, id = a.id;
         Poco::Data::Statement st(tx.session());
@@ -1393,8 +1423,14 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         BookingFacts old {&*doctor, &*service, location ? &*location : nullptr, patient, req.caller.role, nowUtc,
             a.startUtc};
         auto decision = _host.rules().cancelPolicy(bookingContext(old), helpers());
+        if (decision.failed())
+            _host.logger().error("cancel_policy rule failed: " + decision.error);
         if (!decision.allowed)
             throw ruleRejected("cancel_policy", decision.reason.empty() ? "rule error" : decision.reason);
+        // Moving would dodge a fee cancelling would cost: the front desk decides.
+        if (decision.feeMinor.value_or(0) > 0)
+            throw ruleRejected("cancel_policy",
+                "moving this appointment now would cost a cancellation fee; please contact the clinic");
     }
     std::map<Poco::Int64, Location> locations;
     auto hours = hoursOf(s, doctor->id);
@@ -1503,7 +1539,7 @@ std::string AppointmentBook::Impl::calendarText(
         CalendarEvent e;
         e.uid = "appointment-" + std::to_string(a.id) + "-" + std::to_string(a.createdAt) + "@clinicd";
         e.sequence = a.sequence;
-        e.stampUtc = a.updatedAt;
+        e.lastModifiedUtc = a.updatedAt;
         e.startUtc = a.startUtc;
         e.endUtc = a.endUtc;
         const auto& svc = services[a.serviceId];
@@ -1521,7 +1557,7 @@ std::string AppointmentBook::Impl::calendarText(
                                                                   : "CONFIRMED";
         events.push_back(e);
     }
-    return renderCalendar(name, events);
+    return renderCalendar(name, events, nowSeconds());
 }
 
 // ---- waitlist ------------------------------------------------------------------------

@@ -40,6 +40,11 @@ inline std::int64_t lastCell(std::int64_t end)
     return (end - 1) / kCellSeconds;
 }
 
+/// The UTC instant of a local wall-clock time (seconds since the epoch read
+/// as local): the first one where it exists twice; in a spring gap, the
+/// instant the clocks jumped over it.
+std::int64_t lenientUtc(const TimeZone& zone, std::int64_t local);
+
 /// The doctor's occupied cells that touch [fromUtc, toUtc): one range scan
 /// of the occupancy primary key.
 std::set<std::int64_t> occupiedCells(

@@ -72,7 +72,7 @@ std::string icalFold(const std::string& line)
     return out + "\r\n";
 }
 
-std::string renderCalendar(const std::string& name, const std::vector<CalendarEvent>& events)
+std::string renderCalendar(const std::string& name, const std::vector<CalendarEvent>& events, std::int64_t nowUtc)
 {
     std::string out;
     auto line = [&](const std::string& text) { out += icalFold(text); };
@@ -85,7 +85,8 @@ std::string renderCalendar(const std::string& name, const std::vector<CalendarEv
     for (const auto& e : events) {
         line("BEGIN:VEVENT");
         line("UID:" + e.uid);
-        line("DTSTAMP:" + utcStamp(e.stampUtc));
+        line("DTSTAMP:" + utcStamp(nowUtc));
+        line("LAST-MODIFIED:" + utcStamp(e.lastModifiedUtc));
         line("SEQUENCE:" + std::to_string(e.sequence));
         line("DTSTART:" + utcStamp(e.startUtc));
         line("DTEND:" + utcStamp(e.endUtc));

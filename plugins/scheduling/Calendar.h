@@ -14,7 +14,7 @@ namespace scheduling {
 struct CalendarEvent {
     std::string uid;
     std::int64_t sequence = 0;
-    std::int64_t stampUtc = 0; ///< DTSTAMP: when the appointment last changed
+    std::int64_t lastModifiedUtc = 0; ///< LAST-MODIFIED: when the appointment last changed
     std::int64_t startUtc = 0, endUtc = 0;
     std::string summary, location, description;
     std::string timezone; ///< the location's zone, as X-CLINICD-TZID for reference
@@ -26,7 +26,8 @@ std::string icalEscape(const std::string& text);
 /// Folds a content line to 75 octets per line (RFC 5545 3.1), never inside a
 /// UTF-8 sequence; lines end in CRLF.
 std::string icalFold(const std::string& line);
-/// A VCALENDAR with one VEVENT per event.
-std::string renderCalendar(const std::string& name, const std::vector<CalendarEvent>& events);
+/// A VCALENDAR with one VEVENT per event; DTSTAMP is nowUtc, when the text
+/// was made (RFC 5545 3.8.7.2 with METHOD).
+std::string renderCalendar(const std::string& name, const std::vector<CalendarEvent>& events, std::int64_t nowUtc);
 
 } // namespace scheduling

@@ -24,6 +24,7 @@
 #include "Appointments.h"
 #include "Directory.h"
 #include "TimeZone.h"
+#include "clinic/Audit.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
@@ -923,7 +924,7 @@ private:
             // A patient sees the slots as they would be for them (a rule may
             // give a new patient a longer first visit).
             if (patientId && *patientId != req.caller.patientId)
-                errors["patient_id"] = "is not you";
+                throw HttpError::notFound("no such patient");
             patientId = req.caller.patientId;
         }
         const std::string specialty = req.query("specialty").value_or("");
@@ -991,6 +992,9 @@ private:
             patient = _book->patientContext(*patientId, std::nullopt);
             if (!patient)
                 throw HttpError::validation({{"patient_id", "no such patient"}});
+            // The patient's age, sex and history shaped these slots: a read.
+            _host->audit().record(req,
+                clinic::AuditEvent {"availability.read", "patient", std::to_string(*patientId), *patientId, "ok", ""});
         }
         struct Slot {
             std::int64_t start, end;
@@ -1039,7 +1043,9 @@ private:
                         if (utcs.empty())
                             continue;
                         const std::int64_t start = utcs.front(), end = start + minutes * 60;
-                        if (start < nowUtc)
+                        // The end in real time, as booking checks it (on a
+                        // spring-forward day the period is an hour shorter).
+                        if (start < nowUtc || end > lenientUtc(*zone, day * 86400 + p.endMin * 60))
                             continue;
                         bool blocked = touches(taken, start, end);
                         for (const auto& o : off)

@@ -722,8 +722,25 @@ public:
                  R"({"freq":"weekly"})", R"({"freq":"weekly","count":2,"until":"2027-02-01"})",
                  R"({"freq":"weekly","until":"2027-02-30"})", R"("weekly")"})
             invalidFields(series(refusedClinic, "2027-01-11T10:00:00+02:00", bad), bad);
+        // An end before the start is named, not an empty series.
+        auto backwards = invalidFields(
+            series(refusedClinic, "2027-01-11T10:00:00+02:00", R"({"freq":"weekly","until":"2020-01-01"})"),
+            "until before the start");
+        CPPUNIT_ASSERT_MESSAGE("until before the start", backwards->has("recurrence.until"));
         CPPUNIT_ASSERT_EQUAL(appointments, count("scheduling_appointments"));
         CPPUNIT_ASSERT_EQUAL(seriesRows, count("scheduling_series"));
+
+        // Every occurrence taken (by a series of another patient): 409, and
+        // neither appointments nor a series row are left behind.
+        const auto full = newClinic();
+        createdJson(book(full, world().patient2, "2027-01-11T10:00:00+02:00", R"(,"recurrence":{"freq":"weekly","count":3})"));
+        const long fullAppointments = count("scheduling_appointments"), fullSeries = count("scheduling_series");
+        auto clash = series(full, "2027-01-11T10:00:00+02:00", R"({"freq":"weekly","count":3})");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(clash.body, 409, clash.status);
+        CPPUNIT_ASSERT(clash.body.find("SLOT_TAKEN") != std::string::npos);
+        CPPUNIT_ASSERT(clash.body.find("skipped") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(fullAppointments, count("scheduling_appointments"));
+        CPPUNIT_ASSERT_EQUAL(fullSeries, count("scheduling_series"));
     }
 
     void cancelFollowingCancelsTheRestOfTheSeries()
