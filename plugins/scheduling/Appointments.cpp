@@ -855,9 +855,20 @@ Response AppointmentBook::Impl::book(Request& req)
     }
     // A patient books only for themself; anyone else's id answers as if the
     // patient did not exist.
-    if (req.caller.role == "patient" && input.patientId != req.caller.patientId)
-        throw HttpError::notFound("no such patient");
-    _host.access().require(req, input.patientId, PatientData::Demographics);
+    // A refusal is recorded too: "who tried to book for patient X".
+    try {
+        if (req.caller.role == "patient" && input.patientId != req.caller.patientId)
+            throw HttpError::notFound("no such patient");
+        _host.access().require(req, input.patientId, PatientData::Demographics);
+    } catch (const HttpError&) {
+        try {
+            _host.audit().record(req,
+                clinic::AuditEvent {"appointment.create", "appointment", "", input.patientId, "denied", reasonOf(req)});
+        } catch (const std::exception& e) {
+            _host.logger().error(std::string("could not audit a denied booking: ") + e.what());
+        }
+        throw;
+    }
 
     auto s = _host.database().session();
     std::map<std::string, std::string> errors;

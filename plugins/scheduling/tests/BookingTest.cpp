@@ -848,12 +848,17 @@ public:
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(me), implicit->getValue<Poco::Int64>("patient_id"));
 
         // For someone else: as if that patient did not exist, nothing written.
-        const long audits = count("audit_log", "action = 'appointment.create'");
+        const long audits = count("audit_log", "action = 'appointment.create' AND outcome = 'ok'");
+        const long denials = count("audit_log",
+            "action = 'appointment.create' AND outcome = 'denied' AND patient_id = " + str(other));
         refused(book("patient", bookingBody(other, k.doctor, k.service, "2027-01-11T10:00:00+02:00")), 404,
             "NOT_FOUND", "a patient booking for another");
         CPPUNIT_ASSERT_EQUAL(2L, count("scheduling_appointments", doctor));
         CPPUNIT_ASSERT_EQUAL(12L, count("scheduling_occupancy", doctor));
-        CPPUNIT_ASSERT_EQUAL(audits, count("audit_log", "action = 'appointment.create'"));
+        CPPUNIT_ASSERT_EQUAL(audits, count("audit_log", "action = 'appointment.create' AND outcome = 'ok'"));
+        // The attempt itself is on record, against the patient it aimed at.
+        CPPUNIT_ASSERT_EQUAL(denials + 1,
+            count("audit_log", "action = 'appointment.create' AND outcome = 'denied' AND patient_id = " + str(other)));
         CPPUNIT_ASSERT(offered(k, "2027-01-11T10:00:00+02:00"));
 
         // Staff book for anyone.
