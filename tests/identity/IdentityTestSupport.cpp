@@ -89,6 +89,21 @@ std::pair<bool, std::string> runSql(const Daemon& daemon, const std::string& sql
     return {r.exitCode == 0 && r.err.empty(), r.out + r.err};
 }
 
+std::string sqlOutput(const Daemon& daemon, const std::string& sql)
+{
+    auto r = runSql(daemon, sql);
+    CPPUNIT_ASSERT_MESSAGE(r.second, r.first);
+    std::string out = r.second;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+        out.pop_back();
+    return out;
+}
+
+long countRows(const Daemon& daemon, const std::string& table, const std::string& where)
+{
+    return std::stol(sqlOutput(daemon, "SELECT COUNT(*) FROM " + table + " WHERE " + where + ";"));
+}
+
 std::string base64Url(const std::string& raw)
 {
     std::ostringstream out;

@@ -48,6 +48,13 @@ std::string databaseName(const std::string& dbUrl);
 /// returns {ok, output}.
 std::pair<bool, std::string> runSql(const Daemon& daemon, const std::string& sql);
 
+/// runSql that fails the test unless the statement ran; the output without
+/// its trailing line break.
+std::string sqlOutput(const Daemon& daemon, const std::string& sql);
+
+/// SELECT COUNT(*) FROM table WHERE where, through sqlOutput.
+long countRows(const Daemon& daemon, const std::string& table, const std::string& where = "1=1");
+
 /// base64url without padding, and back.
 std::string base64Url(const std::string& raw);
 std::string unbase64Url(const std::string& text);

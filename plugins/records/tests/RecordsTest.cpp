@@ -94,17 +94,12 @@ std::map<std::string, std::string> as(const std::string& role)
 
 std::string sql(const std::string& statement)
 {
-    auto r = runSql(*world().daemon, statement);
-    CPPUNIT_ASSERT_MESSAGE(r.second, r.first);
-    std::string out = r.second;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-        out.pop_back();
-    return out;
+    return sqlOutput(*world().daemon, statement);
 }
 
 long count(const std::string& table, const std::string& where = "1=1")
 {
-    return std::stol(sql("SELECT COUNT(*) FROM " + table + " WHERE " + where + ";"));
+    return countRows(*world().daemon, table, where);
 }
 
 long audited(const std::string& action, std::int64_t patientId, const std::string& role = "")

@@ -104,12 +104,7 @@ std::map<std::string, std::string> admin()
 
 std::string sql(const std::string& statement)
 {
-    auto r = runSql(*world().daemon, statement);
-    CPPUNIT_ASSERT_MESSAGE(r.second, r.first);
-    std::string out = r.second;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-        out.pop_back();
-    return out;
+    return sqlOutput(*world().daemon, statement);
 }
 
 long scalar(const std::string& statement)

@@ -104,22 +104,17 @@ std::string str(std::int64_t n)
 
 std::string sql(const Daemon& daemon, const std::string& statement)
 {
-    auto r = runSql(daemon, statement);
-    CPPUNIT_ASSERT_MESSAGE(r.second, r.first);
-    std::string out = r.second;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-        out.pop_back();
-    return out;
+    return sqlOutput(daemon, statement);
 }
 
 std::string sql(const std::string& statement)
 {
-    return sql(*world().daemon, statement);
+    return sqlOutput(*world().daemon, statement);
 }
 
 long count(const std::string& table, const std::string& where = "1=1")
 {
-    return std::stol(sql("SELECT COUNT(*) FROM " + table + " WHERE " + where + ";"));
+    return countRows(*world().daemon, table, where);
 }
 
 Poco::JSON::Object::Ptr createdJson(const HttpResult& r)

@@ -316,19 +316,11 @@ public:
         return r.json();
     }
 
-    std::string sql(const std::string& statement)
-    {
-        auto r = runSql(*daemon, statement);
-        CPPUNIT_ASSERT_MESSAGE(r.second, r.first);
-        std::string out = r.second;
-        while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-            out.pop_back();
-        return out;
-    }
+    std::string sql(const std::string& statement) { return sqlOutput(*daemon, statement); }
 
     long count(const std::string& table, const std::string& where = "1=1")
     {
-        return std::stol(sql("SELECT COUNT(*) FROM " + table + " WHERE " + where + ";"));
+        return countRows(*daemon, table, where);
     }
 
     /// The reminder jobs of an appointment's first sequence, as sorted
