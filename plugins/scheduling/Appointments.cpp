@@ -1,6 +1,7 @@
 #include "Appointments.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -43,11 +44,6 @@ const std::set<std::string> kActive = {"pending", "confirmed", "checked_in"};
 const char* const kActiveSql = "('pending', 'confirmed', 'checked_in')";
 
 constexpr int kMaxOccurrences = 52;
-
-std::int64_t floorDiv(std::int64_t a, std::int64_t b)
-{
-    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
 
 /// "YYYY-MM-DDTHH:MM:SS" of a local wall-clock time (seconds since the epoch
 /// read as local).
@@ -261,7 +257,19 @@ public:
     void start();
     clinic::Host& host() { return _host; }
     Poco::JSON::Object::Ptr patientContext(std::int64_t patientId, std::optional<std::int64_t> atUtc);
+
+    /// What ctx.patient needs, read once: the ctx without the age, the birth
+    /// day and the zone whose date the age is taken on.
+    struct PatientFacts {
+        Poco::JSON::Object::Ptr ctx; ///< null: no such patient
+        std::optional<std::int64_t> born;
+        std::shared_ptr<const TimeZone> zone;
+    };
+    PatientFacts patientFacts(std::int64_t patientId);
+    /// ctx.patient with the age at that instant.
+    Poco::JSON::Object::Ptr patientAt(const PatientFacts& facts, std::optional<std::int64_t> atUtc);
     int slotMinutes(const BookingFacts& facts);
+    int slotMinutes(const Poco::JSON::Object::Ptr& ctx, const Service& service);
 
     bool isPatientOf(std::int64_t doctorId, std::int64_t patientId) const override
     {
@@ -331,9 +339,16 @@ private:
     /// that of its first location.
     std::shared_ptr<const TimeZone> clinicZone(Poco::Data::Session& s)
     {
-        std::vector<Poco::Int64> ids;
-        s << "SELECT id FROM scheduling_locations ORDER BY id", into(ids), limit(1), now;
-        return ids.empty() ? TimeZone::find("UTC") : zoneOf(s, ids.front());
+        // Locations are never deleted, so the first one, once there, stays.
+        Poco::Int64 first = _firstLocation.load();
+        if (!first) {
+            std::vector<Poco::Int64> ids;
+            s << "SELECT id FROM scheduling_locations ORDER BY id", into(ids), limit(1), now;
+            if (ids.empty())
+                return TimeZone::find("UTC");
+            _firstLocation = first = ids.front();
+        }
+        return zoneOf(s, first);
     }
 
     Poco::JSON::Object::Ptr toJson(Poco::Data::Session& s, const Appointment& a)
@@ -424,6 +439,7 @@ private:
         Location location;
         std::shared_ptr<const TimeZone> zone;
         std::int64_t start = 0, end = 0;
+        Poco::JSON::Object::Ptr ctx; ///< the booking ctx the rules saw (for the reminders plan)
     };
 
     /// Everything but the occupancy: working hours at some location, the
@@ -477,8 +493,8 @@ private:
                 out.error = "the location is closed on " + dateText(day) + (name.empty() ? "" : " (" + name + ")");
                 return out;
             }
-        BookingFacts facts {&doctor, &service, &out.location, patient, req.caller.role, nowUtc, start};
-        const int minutes = slotMinutes(facts);
+        out.ctx = bookingContext({&doctor, &service, &out.location, patient, req.caller.role, nowUtc, start});
+        const int minutes = slotMinutes(out.ctx, service);
         out.end = start + minutes * 60;
         const std::int64_t periodEnd = lenientUtc(*out.zone, day * 86400 + match->endMin * 60);
         if (out.end > periodEnd) {
@@ -494,8 +510,7 @@ private:
             out.error = "the doctor is not available then" + (off.front().empty() ? "" : " (" + off.front() + ")");
             return out;
         }
-        auto ctx = bookingContext(facts);
-        auto decision = _host.rules().beforeBook(ctx, helpers());
+        auto decision = _host.rules().beforeBook(out.ctx, helpers());
         if (decision.failed())
             _host.logger().error("before_book rule failed: " + decision.error);
         if (!decision.allowed) {
@@ -701,6 +716,7 @@ private:
 
     std::mutex _zonesMutex;
     std::map<Poco::Int64, std::shared_ptr<const TimeZone>> _zones;
+    std::atomic<Poco::Int64> _firstLocation {0};
 };
 
 // ---- start ------------------------------------------------------------------
@@ -785,40 +801,58 @@ void AppointmentBook::Impl::start()
         "reports: per doctor for a month (?month=YYYY-MM; Accept: text/csv for CSV)");
 }
 
-Poco::JSON::Object::Ptr AppointmentBook::Impl::patientContext(
-    std::int64_t patientId, std::optional<std::int64_t> atUtc)
+AppointmentBook::Impl::PatientFacts AppointmentBook::Impl::patientFacts(std::int64_t patientId)
 {
+    PatientFacts out;
     auto profile = _patients ? _patients->profile(patientId) : nullptr;
     if (!profile)
-        return nullptr;
-    auto p = clinic::makeObject();
-    p->set("id", static_cast<Poco::Int64>(patientId));
-    const std::string birth = profile->optValue<std::string>("birth_date", "");
-    if (auto born = parseDate(birth)) {
-        int by = 0, bm = 0, bd = 0, y = 0, m = 0, d = 0;
-        civilFromDays(*born, by, bm, bd);
-        // Age on the clinic's local date of that instant.
-        std::int64_t at = atUtc.value_or(nowSeconds());
-        auto s = _host.database().session();
-        at += clinicZone(s)->offsetAt(at);
-        civilFromDays(floorDiv(at, 86400), y, m, d);
-        int age = y - by - ((m < bm || (m == bm && d < bd)) ? 1 : 0);
-        p->set("age", age < 0 ? 0 : age);
-    }
-    p->set("sex", profile->optValue<std::string>("sex", "X"));
+        return out;
+    out.ctx = clinic::makeObject();
+    out.ctx->set("id", static_cast<Poco::Int64>(patientId));
+    out.born = parseDate(profile->optValue<std::string>("birth_date", ""));
+    out.ctx->set("sex", profile->optValue<std::string>("sex", "X"));
     auto s = _host.database().session();
     Poco::Int64 id = patientId, done = 0;
     s << "SELECT COUNT(*) FROM scheduling_appointments WHERE patient_id = ? AND status = 'completed'", use(id),
         into(done), now;
-    p->set("is_new", done == 0);
-    p->set("allergies", profile->has("allergies") ? profile->get("allergies") : Poco::Dynamic::Var());
+    out.ctx->set("is_new", done == 0);
+    out.ctx->set("allergies", profile->has("allergies") ? profile->get("allergies") : Poco::Dynamic::Var());
+    out.zone = clinicZone(s);
+    return out;
+}
+
+Poco::JSON::Object::Ptr AppointmentBook::Impl::patientAt(const PatientFacts& facts, std::optional<std::int64_t> atUtc)
+{
+    if (!facts.ctx)
+        return nullptr;
+    Poco::JSON::Object::Ptr p = new Poco::JSON::Object(*facts.ctx);
+    if (facts.born) {
+        // Whole years on the clinic's local date of that instant.
+        int by = 0, bm = 0, bd = 0, y = 0, m = 0, d = 0;
+        civilFromDays(*facts.born, by, bm, bd);
+        const std::int64_t at = atUtc.value_or(nowSeconds());
+        civilFromDays(floorDiv(at + facts.zone->offsetAt(at), 86400), y, m, d);
+        const int age = y - by - ((m < bm || (m == bm && d < bd)) ? 1 : 0);
+        p->set("age", age < 0 ? 0 : age);
+    }
     return p;
+}
+
+Poco::JSON::Object::Ptr AppointmentBook::Impl::patientContext(
+    std::int64_t patientId, std::optional<std::int64_t> atUtc)
+{
+    return patientAt(patientFacts(patientId), atUtc);
 }
 
 int AppointmentBook::Impl::slotMinutes(const BookingFacts& facts)
 {
-    const int fallback = static_cast<int>(facts.service->durationMin);
-    auto decision = _host.rules().slotLength(bookingContext(facts), fallback, helpers());
+    return slotMinutes(bookingContext(facts), *facts.service);
+}
+
+int AppointmentBook::Impl::slotMinutes(const Poco::JSON::Object::Ptr& ctx, const Service& service)
+{
+    const int fallback = static_cast<int>(service.durationMin);
+    auto decision = _host.rules().slotLength(ctx, fallback, helpers());
     if (decision.failed())
         _host.logger().warning("slot_length rule failed, the service's duration applies: " + decision.error);
     int minutes = decision.minutes >= 5 && decision.minutes <= 480 ? decision.minutes : fallback;
@@ -914,8 +948,7 @@ Response AppointmentBook::Impl::book(Request& req)
     a.priceMinor = service->priceMinor;
     a.currency = service->currency;
     a.createdAt = a.updatedAt = nowUtc;
-    BookingFacts facts {&*doctor, &*service, &p.location, patient, req.caller.role, nowUtc, p.start};
-    const auto reminders = reminderPlan(bookingContext(facts));
+    const auto reminders = reminderPlan(p.ctx);
     try {
         _host.database().transact([&](clinic::Transaction& tx) {
             a.id = 0;
@@ -1041,6 +1074,7 @@ Response AppointmentBook::Impl::bookSeries(
     const std::int64_t nowUtc = nowSeconds();
     std::map<Poco::Int64, Location> locations;
     auto hours = hoursOf(s, doctor.id);
+    const PatientFacts patientRead = patientFacts(input.patientId);
     struct Planned {
         std::string label;
         Placement placement;
@@ -1054,15 +1088,14 @@ Response AppointmentBook::Impl::bookSeries(
             skippedBefore.emplace_back(c.label, c.reason);
             continue;
         }
-        auto patient = patientContext(input.patientId, *c.start);
+        auto patient = patientAt(patientRead, *c.start);
         Placement p = place(s, req, doctor, service, hours, patient, *c.start, nowUtc, locations);
         if (!p.error.empty()) {
             skippedBefore.emplace_back(c.label, p.error);
             ruleRejections += p.errorCode == "RULE_REJECTED";
             continue;
         }
-        BookingFacts facts {&doctor, &service, &p.location, patient, req.caller.role, nowUtc, p.start};
-        planned.push_back({c.label, p, reminderPlan(bookingContext(facts))});
+        planned.push_back({c.label, p, reminderPlan(p.ctx)});
     }
 
     Poco::Int64 seriesId = 0;
@@ -1451,8 +1484,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
             throw ruleRejected("before_book", p.error);
         throw HttpError::validation({{"start", p.error}});
     }
-    BookingFacts facts {&*doctor, &*service, &p.location, patient, req.caller.role, nowUtc, p.start};
-    const auto reminders = reminderPlan(bookingContext(facts));
+    const auto reminders = reminderPlan(p.ctx);
     Appointment before = a;
     _host.database().transact([&](clinic::Transaction& tx) {
         auto current = findAppointment(tx.session(), a.id, true);

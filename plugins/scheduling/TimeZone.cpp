@@ -10,12 +10,12 @@
 
 namespace scheduling {
 
-namespace {
-
 std::int64_t floorDiv(std::int64_t a, std::int64_t b)
 {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
+
+namespace {
 
 bool isLeap(int y)
 {

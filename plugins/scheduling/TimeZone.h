@@ -54,6 +54,8 @@ private:
     std::optional<PosixRule> _footer;
 };
 
+/// a / b rounded towards minus infinity (days of instants before 1970).
+std::int64_t floorDiv(std::int64_t a, std::int64_t b);
 /// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian).
 std::int64_t daysFromCivil(int y, int m, int d);
 void civilFromDays(std::int64_t z, int& y, int& m, int& d);
