@@ -330,6 +330,7 @@ class BookingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(recurrenceBooksReportsAndRefuses);
     CPPUNIT_TEST(cancelFollowingCancelsTheRestOfTheSeries);
     CPPUNIT_TEST(aFreedSlotIsOfferedToTheWaitlist);
+    CPPUNIT_TEST(waitlistRefusesBadInputAndLetsAPatientLeave);
     CPPUNIT_TEST(patientsBookAndSeeOnlyTheirOwn);
     CPPUNIT_TEST(badInputIs4xxAndWritesNothing);
     CPPUNIT_TEST(notesAreStoredVerbatim);
@@ -826,6 +827,55 @@ public:
         for (unsigned i = 0; i < theirs.json()->getArray("items")->size(); ++i)
             CPPUNIT_ASSERT_EQUAL(world().patient2,
                 theirs.json()->getArray("items")->getObject(i)->getValue<Poco::Int64>("patient_id"));
+    }
+
+    void waitlistRefusesBadInputAndLetsAPatientLeave()
+    {
+        const auto k = newClinic();
+        const long before = count("scheduling_waitlist");
+        auto entry = [&](const std::string& fields) {
+            return client().post("/api/v1/waitlist", "{" + fields + "}", as("receptionist"));
+        };
+        const std::string who = R"("patient_id":)" + str(world().patient) + ",";
+        const std::string window = R"("earliest":"2027-01-12T00:00:00+02:00","latest":"2027-01-13T00:00:00+02:00")";
+        const std::string service = R"("service_id":)" + str(k.service) + ",";
+        // Malformed, wrong types, missing doctor and specialty, a window the
+        // wrong way round, unknown ids: 4xx naming the field, nothing stored.
+        refused(client().post("/api/v1/waitlist", "{\"patient_id\":", as("receptionist")), 400, "MALFORMED_JSON",
+            "malformed");
+        refused(entry(who + R"("doctor_id":"one",)" + service + window), 422, "VALIDATION_FAILED", "doctor as text");
+        refused(entry(who + service + window), 422, "VALIDATION_FAILED", "neither doctor nor specialty");
+        refused(entry(who + R"("doctor_id":)" + str(k.doctor) + "," + service
+                    + R"("earliest":"2027-01-13T00:00:00+02:00","latest":"2027-01-12T00:00:00+02:00")"),
+            422, "VALIDATION_FAILED", "latest before earliest");
+        refused(entry(who + R"("doctor_id":)" + str(k.doctor) + R"(,"service_id":987654,)" + window), 422,
+            "VALIDATION_FAILED", "unknown service");
+        refused(entry(R"("patient_id":987654,"doctor_id":)" + str(k.doctor) + "," + service + window), 422,
+            "VALIDATION_FAILED", "unknown patient");
+        // A patient joins only for themself: another's id is as if unknown.
+        refused(client().post("/api/v1/waitlist",
+                    R"({"patient_id":)" + str(world().patient2) + R"(,"doctor_id":)" + str(k.doctor) + ","
+                        + service + window + "}",
+                    as("patient")),
+            404, "NOT_FOUND", "a patient for another");
+        CPPUNIT_ASSERT_EQUAL(before, count("scheduling_waitlist"));
+
+        // Joining by specialty, then leaving: gone from the list; leaving
+        // again, or leaving someone else's entry, is 404.
+        auto joined = createdJson(client().post("/api/v1/waitlist",
+            R"({"specialty":"cardiology",)" + service + window + "}", as("patient")));
+        const auto id = joined->getValue<Poco::Int64>("id");
+        refused(client().request("DELETE", "/api/v1/waitlist/" + str(id), "", as("patient2")), 404, "NOT_FOUND",
+            "another patient's entry");
+        auto gone = client().request("DELETE", "/api/v1/waitlist/" + str(id), "", as("patient"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(gone.body, 204, gone.status);
+        CPPUNIT_ASSERT(client().get("/api/v1/waitlist", as("patient")).body.find("\"id\":" + str(id) + ",")
+            == std::string::npos);
+        refused(client().request("DELETE", "/api/v1/waitlist/" + str(id), "", as("patient")), 404, "NOT_FOUND",
+            "leaving twice");
+        refused(client().request("DELETE", "/api/v1/waitlist/987654", "", as("receptionist")), 404, "NOT_FOUND",
+            "unknown entry");
+        CPPUNIT_ASSERT_EQUAL(1L, count("audit_log", "action = 'waitlist.delete' AND object_id = '" + str(id) + "'"));
     }
 
     void patientsBookAndSeeOnlyTheirOwn()

@@ -480,6 +480,10 @@ public:
         CPPUNIT_ASSERT_EQUAL_MESSAGE(feed.body, 200, feed.status);
         auto cal = parseIcs(feed.body);
         CPPUNIT_ASSERT_EQUAL(doctorName, cal.name);
+        // An unknown doctor is a 404 in the error envelope, not an empty feed.
+        auto unknown = c.get("/api/v1/doctors/987654/calendar.ics", site.asDesk());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(unknown.body, 404, unknown.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("NOT_FOUND"), unknown.errorCode());
         CPPUNIT_ASSERT_EQUAL_MESSAGE(feed.body, std::size_t(3), cal.events.size());
         std::set<std::string> uids;
         for (const auto& e : cal.events)
