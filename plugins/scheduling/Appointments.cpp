@@ -23,6 +23,7 @@
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
 #include "clinic/Rules.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 using clinic::HttpError;
@@ -294,11 +295,7 @@ private:
     std::vector<clinic::Reminder> _defaultReminders;
     std::int64_t _horizonDays = 366;
 
-    std::int64_t nowSeconds() const
-    {
-        return std::chrono::duration_cast<std::chrono::seconds>(_host.clock().now().time_since_epoch())
-            .count();
-    }
+    std::int64_t nowSeconds() const { return clinic::nowSeconds(_host.clock()); }
 
     // ---- reading ------------------------------------------------------------
 

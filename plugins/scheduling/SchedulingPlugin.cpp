@@ -28,6 +28,7 @@
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 using clinic::HttpError;
@@ -287,11 +288,7 @@ private:
     clinic::Host* _host = nullptr;
     std::unique_ptr<AppointmentBook> _book;
 
-    std::int64_t nowSeconds() const
-    {
-        return std::chrono::duration_cast<std::chrono::seconds>(_host->clock().now().time_since_epoch())
-            .count();
-    }
+    std::int64_t nowSeconds() const { return clinic::nowSeconds(_host->clock()); }
 
     // ---- storage ------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 #include <date/tz.h>
 
+#include "clinic/Time.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -174,61 +176,20 @@ std::optional<std::int64_t> parseDate(const std::string& t)
 
 std::string formatWithOffset(std::int64_t utc, std::int32_t offset)
 {
-    const std::int64_t local = utc + offset;
-    const std::int64_t days = floorDiv(local, 86400);
-    const std::int64_t secs = local - days * 86400;
-    int y = 0, m = 0, d = 0;
-    civilFromDays(days, y, m, d);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, static_cast<int>(secs / 3600),
-        static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-    std::string out = buf;
+    // The wall-clock time written as if it were UTC, then its offset for the Z.
+    std::string out = clinic::formatRfc3339(utc + offset);
     if (offset == 0)
-        return out + "Z";
+        return out;
+    out.pop_back();
     const int a = std::abs(offset);
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
     return out + buf;
 }
 
 std::optional<std::int64_t> parseInstant(const std::string& t)
 {
-    if (t.size() < 20 || (t[10] != 'T' && t[10] != 't'))
-        return std::nullopt;
-    auto day = parseDate(t.substr(0, 10));
-    if (!day || t[13] != ':' || t[16] != ':')
-        return std::nullopt;
-    for (std::size_t i : {11, 12, 14, 15, 17, 18})
-        if (!std::isdigit(static_cast<unsigned char>(t[i])))
-            return std::nullopt;
-    const int hh = std::stoi(t.substr(11, 2)), mm = std::stoi(t.substr(14, 2)),
-              ss = std::stoi(t.substr(17, 2));
-    if (hh > 23 || mm > 59 || ss > 59)
-        return std::nullopt;
-    std::size_t pos = 19;
-    if (pos < t.size() && t[pos] == '.') {
-        ++pos;
-        std::size_t start = pos;
-        while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos])))
-            ++pos;
-        if (pos == start)
-            return std::nullopt;
-    }
-    std::int32_t offset = 0;
-    if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z') && pos + 1 == t.size()) {
-        offset = 0;
-    } else if (pos + 6 == t.size() && (t[pos] == '+' || t[pos] == '-') && t[pos + 3] == ':'
-        && std::isdigit(static_cast<unsigned char>(t[pos + 1]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 2]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 4]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 5]))) {
-        const int oh = std::stoi(t.substr(pos + 1, 2)), om = std::stoi(t.substr(pos + 4, 2));
-        if (oh > 23 || om > 59)
-            return std::nullopt;
-        offset = (t[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    } else {
-        return std::nullopt;
-    }
-    return *day * 86400 + hh * 3600 + mm * 60 + ss - offset;
+    return clinic::parseRfc3339(t);
 }
 
 std::optional<PosixRule> PosixRule::parse(const std::string& s)
