@@ -15,6 +15,7 @@
 
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -157,7 +158,7 @@ Poco::JSON::Object::Ptr bookingContext(const BookingFacts& f)
 
 std::int64_t AppointmentBook::Impl::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_host.clock().now().time_since_epoch()).count();
+    return clinic::nowSeconds(_host.clock());
 }
 
 std::optional<Appointment> AppointmentBook::Impl::findAppointment(

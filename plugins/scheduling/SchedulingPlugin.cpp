@@ -16,6 +16,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "clinic/Access.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -189,7 +190,7 @@ std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string
 
 std::int64_t SchedulingPlugin::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_host->clock().now().time_since_epoch()).count();
+    return clinic::nowSeconds(_host->clock());
 }
 
 bool SchedulingPlugin::exists(Poco::Data::Session& session, const std::string& table, Poco::Int64 id)
