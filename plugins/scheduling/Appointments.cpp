@@ -16,6 +16,7 @@
 #include <prometheus/registry.h>
 
 #include "Calendar.h"
+#include "SchedulingRules.h"
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
 #include "clinic/Events.h"
@@ -291,7 +292,7 @@ private:
     prometheus::Counter* _cancelled = nullptr;
     prometheus::Counter* _noShows = nullptr;
     prometheus::Gauge* _waiting = nullptr;
-    std::vector<clinic::Reminder> _defaultReminders;
+    std::vector<Reminder> _defaultReminders;
     std::int64_t _horizonDays = 366;
 
     std::int64_t nowSeconds() const
@@ -510,7 +511,7 @@ private:
             out.error = "the doctor is not available then" + (off.front().empty() ? "" : " (" + off.front() + ")");
             return out;
         }
-        auto decision = _host.rules().beforeBook(out.ctx, helpers());
+        auto decision = SchedulingRules(_host).beforeBook(out.ctx, helpers());
         if (decision.failed())
             _host.logger().error("before_book rule failed: " + decision.error);
         if (!decision.allowed) {
@@ -591,16 +592,16 @@ private:
     /// cancelled (sequence or status changed) and does nothing.
     /// The reminders rule's plan for a booking ctx, asked before the write
     /// transaction so the script does not run while the database is locked.
-    std::vector<clinic::Reminder> reminderPlan(const Poco::JSON::Object::Ptr& ctx)
+    std::vector<Reminder> reminderPlan(const Poco::JSON::Object::Ptr& ctx)
     {
-        auto plan = _host.rules().reminders(ctx, _defaultReminders, helpers());
+        auto plan = SchedulingRules(_host).reminders(ctx, _defaultReminders, helpers());
         if (plan.failed())
             _host.logger().warning("reminders rule failed, the default plan applies: " + plan.error);
         return plan.reminders;
     }
 
     void scheduleNotices(clinic::Transaction& tx, const Appointment& a, const std::string& what,
-        const std::vector<clinic::Reminder>& reminders = {})
+        const std::vector<Reminder>& reminders = {})
     {
         const std::int64_t nowUtc = nowSeconds();
         auto notice = eventPayload(a);
@@ -852,7 +853,7 @@ int AppointmentBook::Impl::slotMinutes(const BookingFacts& facts)
 int AppointmentBook::Impl::slotMinutes(const Poco::JSON::Object::Ptr& ctx, const Service& service)
 {
     const int fallback = static_cast<int>(service.durationMin);
-    auto decision = _host.rules().slotLength(ctx, fallback, helpers());
+    auto decision = SchedulingRules(_host).slotLength(ctx, fallback, helpers());
     if (decision.failed())
         _host.logger().warning("slot_length rule failed, the service's duration applies: " + decision.error);
     int minutes = decision.minutes >= 5 && decision.minutes <= 480 ? decision.minutes : fallback;
@@ -1078,7 +1079,7 @@ Response AppointmentBook::Impl::bookSeries(
     struct Planned {
         std::string label;
         Placement placement;
-        std::vector<clinic::Reminder> reminders;
+        std::vector<Reminder> reminders;
     };
     std::vector<Planned> planned;
     std::vector<std::pair<std::string, std::string>> skippedBefore;
@@ -1381,7 +1382,7 @@ Response AppointmentBook::Impl::cancel(Request& req)
     auto patient = patientContext(first.patientId, first.startUtc);
     BookingFacts facts {doctor ? &*doctor : nullptr, service ? &*service : nullptr,
         location ? &*location : nullptr, patient, req.caller.role, nowUtc, first.startUtc};
-    auto decision = _host.rules().cancelPolicy(bookingContext(facts), helpers());
+    auto decision = SchedulingRules(_host).cancelPolicy(bookingContext(facts), helpers());
     if (decision.failed())
         _host.logger().error("cancel_policy rule failed: " + decision.error);
     if (!decision.allowed)
@@ -1466,7 +1467,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         auto location = findLocation(s, a.locationId);
         BookingFacts old {&*doctor, &*service, location ? &*location : nullptr, patient, req.caller.role, nowUtc,
             a.startUtc};
-        auto decision = _host.rules().cancelPolicy(bookingContext(old), helpers());
+        auto decision = SchedulingRules(_host).cancelPolicy(bookingContext(old), helpers());
         if (decision.failed())
             _host.logger().error("cancel_policy rule failed: " + decision.error);
         if (!decision.allowed)

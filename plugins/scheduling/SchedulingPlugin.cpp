@@ -23,6 +23,7 @@
 
 #include "Appointments.h"
 #include "Directory.h"
+#include "SchedulingRules.h"
 #include "TimeZone.h"
 #include "clinic/Audit.h"
 #include "clinic/Host.h"
@@ -132,6 +133,8 @@ public:
             all.push_back(std::move(m));
         return all;
     }
+
+    void declareRuleHooks(clinic::RuleEngine& rules) override { SchedulingRules::declare(rules); }
 
     void start(clinic::Host& host) override
     {
