@@ -65,6 +65,7 @@ public:
         , _logger(Poco::Logger::get("clinicd." + _plugin))
         , _events(kernel.events(), _plugin)
         , _jobs(kernel.jobs(), _plugin)
+        , _rules(kernel.rules(), _plugin)
     {
     }
 
@@ -79,7 +80,7 @@ public:
     std::string dataDir() const override { return _kernel.dataDir(); }
     AuditTrail& audit() override { return _kernel.audit(); }
     const AccessPolicy& access() const override { return _kernel.access(); }
-    RuleEngine& rules() override { return _kernel.rules(); }
+    RuleEngine& rules() override { return _rules; }
     EventBus& events() override { return _events; }
     JobQueue& jobs() override { return _jobs; }
     void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
@@ -120,6 +121,7 @@ private:
     std::vector<std::function<void()>> _reloadHooks;
     StagedEventBus _events;
     StagedJobQueue _jobs;
+    rules::PluginRules _rules;
 };
 
 std::vector<Migration> kernelMigrations()
@@ -290,6 +292,10 @@ void Kernel::startPlugins()
         rules::SandboxLimits {static_cast<long>(_config->getInt64("rules.instruction_budget")),
             static_cast<std::size_t>(_config->getInt64("rules.memory_limit_bytes"))},
         _registry.get());
+    // Every plugin declares its hooks first, so the first generation is
+    // checked against all of them and a function no plugin declared is
+    // reported (by the reload's log) once, with everything known.
+    declareRuleHooks(*_rules);
     const auto loaded = _rules->reload();
     if (!loaded.ok)
         throw std::runtime_error("rules: " + loaded.error.text());
@@ -323,7 +329,23 @@ void Kernel::startPlugins()
             _log.information("started plugin %s %s", p->name, p->version);
         }
     }
+    // A plugin that failed owns no hooks: the listing drops them and a
+    // script defining them is warned about at the next reload.
+    for (const auto& p : _plugins->plugins())
+        if (p->state == "failed")
+            _rules->withdraw(p->name);
     updatePluginMetrics();
+}
+
+void Kernel::declareRuleHooks(rules::RuleEngineImpl& engine)
+{
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "loaded" || !p->instance)
+            continue;
+        rules::PluginRules view(engine, p->name);
+        if (!_plugins->guarded(*p, "declareRuleHooks", [&] { p->instance->declareRuleHooks(view); }))
+            engine.withdraw(p->name);
+    }
 }
 
 std::vector<std::string> Kernel::loadDemoData(const std::string& dir)
