@@ -61,7 +61,17 @@ struct Request {
     /// The first value of a query parameter, if present.
     std::optional<std::string> query(const std::string& name) const;
 
-    /// A query parameter header lookup by case-insensitive name.
+    /// A query parameter that must be a whole number from min to max, if
+    /// present: digits only (no sign, space, fraction or list), no overflow.
+    /// Anything else is 422 VALIDATION_FAILED naming the parameter in
+    /// details.fields.
+    std::optional<std::int64_t> queryInt(const std::string& name, std::int64_t min, std::int64_t max) const;
+    /// The same, recording the problem in errors instead of throwing, so one
+    /// answer can name every bad field.
+    std::optional<std::int64_t> queryInt(const std::string& name, std::int64_t min, std::int64_t max,
+        std::map<std::string, std::string>& errors) const;
+
+    /// A header lookup by case-insensitive name.
     std::optional<std::string> header(const std::string& name) const;
 
     /// The body parsed as one JSON object: 400 MALFORMED_JSON if it is not
