@@ -268,10 +268,11 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
     } catch (const HttpError& e) {
         return errorResponse(e, req.requestId);
     } catch (const Poco::Exception& e) {
-        log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), e.displayText());
+        log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path),
+            escapeForLog(e.displayText()));
     } catch (const std::exception& e) {
         log.error(
-            "%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), std::string(e.what()));
+            "%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), escapeForLog(e.what()));
     } catch (...) {
         log.error(
             "%s %s failed with a non-standard exception", escapeForLog(req.method), escapeForLog(req.path));
