@@ -483,8 +483,22 @@ void Reactor::written(Connection& c)
     parseInput(c);
 }
 
+void Reactor::uncount(Connection& c)
+{
+    if (!c.counted)
+        return;
+    c.counted = false;
+    --_counted;
+    auto it = _perClient.find(c.client);
+    if (it != _perClient.end() && --it->second <= 0)
+        _perClient.erase(it);
+}
+
 void Reactor::linger(Connection& c)
 {
+    // On its way out and serving nothing: a client that reconnects at once
+    // must not find its old connection still holding its place under the caps.
+    uncount(c);
     c.phase = Connection::Phase::Lingering;
     c.in.clear();
     c.shutdownWrite();
@@ -583,12 +597,7 @@ void Reactor::close(Connection& c, const char* reason)
     c.markClosed();
     arm(c, Clock::time_point::max());
     epoll_ctl(_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
-    if (c.counted) {
-        --_counted;
-        auto it = _perClient.find(c.client);
-        if (it != _perClient.end() && --it->second <= 0)
-            _perClient.erase(it);
-    }
+    uncount(c);
     _metrics.connectionsOpen.Decrement();
     _metrics.connectionClosed(reason);
     _closed.push_back(c.id);

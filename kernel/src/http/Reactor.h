@@ -71,6 +71,8 @@ private:
     void written(Connection& c);
     void linger(Connection& c);
     void close(Connection& c, const char* reason);
+    /// Frees the connection's place under the connection caps.
+    void uncount(Connection& c);
     void arm(Connection& c, Clock::time_point when);
     void watch(Connection& c);
     bool submit(Connection& c, bool admit);
