@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -79,6 +80,21 @@ struct Request {
     Poco::JSON::Object::Ptr jsonObject() const;
 };
 
+/// The sending end of a server-sent event stream (text/event-stream). Safe
+/// to use from any thread; the connection it feeds holds no worker thread,
+/// and the server sends a heartbeat comment every 15 s.
+class EventStream {
+public:
+    virtual ~EventStream() = default;
+    /// Queues one event (a multi-line data goes out as several data: lines).
+    /// False once the client has gone or the server is stopping.
+    virtual bool send(const std::string& event, const std::string& data) = 0;
+    /// False once the client has gone or the server is stopping.
+    virtual bool connected() const = 0;
+    /// Ends the stream: the connection closes after what was queued.
+    virtual void close() = 0;
+};
+
 /// A response a handler returns. Binary bodies are fine.
 struct Response {
     int status = 200;
@@ -90,6 +106,12 @@ struct Response {
     static Response json(const Poco::JSON::Array::Ptr& array, int status = 200);
     static Response text(std::string body, std::string contentType, int status = 200);
     static Response noContent();
+    /// A server-sent event stream: once its headers are on their way,
+    /// onOpen gets the stream's handle (on a worker thread; keep it short).
+    static Response stream(std::function<void(std::shared_ptr<EventStream>)> onOpen);
+
+    /// Set by stream(); empty for an ordinary response.
+    std::function<void(std::shared_ptr<EventStream>)> onStream;
 };
 
 /// The one way a handler reports a client error: the kernel turns it into the

@@ -9,6 +9,7 @@
 
 #include "http/Exchange.h"
 #include "http/RequestParser.h"
+#include "http/StreamChannel.h"
 
 typedef struct ssl_st SSL;
 
@@ -30,6 +31,7 @@ public:
         Running, ///< a worker runs the handler
         Writing, ///< sending the answer (write deadline)
         Lingering, ///< answered and half-closed: reading and dropping what the client still sends
+        Streaming, ///< an event stream: writing what the plugin queues, reading only to see the client go
     };
 
     enum class Io { Done, WouldBlock, Eof, Error };
@@ -52,6 +54,7 @@ public:
     long discard();
 
     bool hasOutput() const { return _outSent < _out.size(); }
+    std::size_t pendingOutput() const { return _out.size() - _outSent; }
     bool closed() const { return _closed; }
     void markClosed() { _closed = true; }
     void queue(const std::string& bytes) { _out += bytes; }
@@ -65,6 +68,8 @@ public:
     std::string in; ///< received and not yet parsed
     std::unique_ptr<Exchange> exchange;
     std::optional<BodyDecoder> body;
+    std::shared_ptr<StreamChannel> stream; ///< set once the answer is an event stream
+    bool streamEnding = false; ///< the plugin closed the stream: linger once it is sent
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point phaseStarted = Clock::now();
     bool closeAfterWrite = false;

@@ -8,6 +8,7 @@
 
 #include "clinic/Http.h"
 #include "http/RequestParser.h"
+#include "http/StreamChannel.h"
 
 namespace clinic {
 
@@ -50,7 +51,8 @@ struct Exchange {
     bool secure = false;
     bool close = false; ///< the connection closes after the answer
     Next next = Next::Respond;
-    std::string answer; ///< the complete response bytes
+    std::string answer; ///< the complete response bytes (an event stream: its head)
+    std::shared_ptr<StreamChannel> stream; ///< the answer is an event stream fed through this
     InFlight inFlight;
 };
 

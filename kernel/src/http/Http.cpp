@@ -162,6 +162,14 @@ Response Response::noContent()
     return r;
 }
 
+Response Response::stream(std::function<void(std::shared_ptr<EventStream>)> onOpen)
+{
+    Response r;
+    r.contentType = "text/event-stream; charset=utf-8";
+    r.onStream = std::move(onOpen);
+    return r;
+}
+
 HttpError::HttpError(
     int status, std::string code, const std::string& message, Poco::JSON::Object::Ptr details)
     : std::runtime_error(message)

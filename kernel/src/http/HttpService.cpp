@@ -19,6 +19,7 @@
 #include "http/HttpMetrics.h"
 #include "http/Listener.h"
 #include "http/Reactor.h"
+#include "http/StreamChannel.h"
 #include "http/TlsContext.h"
 #include "http/WorkerPool.h"
 #include "log/Logging.h"
@@ -376,10 +377,12 @@ void HttpService::run(Exchange& exchange)
 std::string HttpService::render(Exchange& exchange, Response res)
 {
     const Request& req = exchange.request;
-    if (_draining)
+    // An event stream's body runs until the connection closes.
+    const bool isStream = static_cast<bool>(res.onStream);
+    if (_draining || isStream)
         exchange.close = true;
     std::string out = startAnswer(res.status, req.requestId, exchange.secure);
-    if (req.path.rfind("/api/", 0) == 0 || req.path.rfind("/health/", 0) == 0)
+    if (isStream || req.path.rfind("/api/", 0) == 0 || req.path.rfind("/health/", 0) == 0)
         out += "Cache-Control: no-store\r\n";
     if (auto origin = corsOrigin(req)) {
         out += "Access-Control-Allow-Origin: " + oneLine(*origin) + "\r\n";
@@ -392,14 +395,15 @@ std::string HttpService::render(Exchange& exchange, Response res)
     if (!noBody) {
         if (!res.contentType.empty())
             out += "Content-Type: " + oneLine(res.contentType) + "\r\n";
-        out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+        if (!isStream)
+            out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
     }
     if (exchange.close)
         out += "Connection: close\r\n";
     else if (exchange.head.minorVersion == 0)
         out += "Connection: keep-alive\r\n";
     out += "\r\n";
-    if (!noBody && req.method != "HEAD")
+    if (!noBody && !isStream && req.method != "HEAD")
         out += res.body;
 
     const double seconds
@@ -419,6 +423,17 @@ std::string HttpService::render(Exchange& exchange, Response res)
         log.information(line);
     else
         log.debug(line);
+    if (isStream && !noBody && req.method != "HEAD") {
+        auto channel = std::make_shared<StreamChannel>(exchange.connection, _reactor->streamWaker());
+        exchange.stream = channel;
+        try {
+            res.onStream(channel);
+        } catch (const std::exception& e) {
+            log.error("%s %s: opening the event stream failed: %s", escapeForLog(req.method),
+                escapeForLog(req.path), escapeForLog(e.what()));
+            channel->close();
+        }
+    }
     return out;
 }
 

@@ -35,6 +35,9 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
 const char* const kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr auto kHeartbeat = std::chrono::seconds(15);
+/// An event stream whose client reads slower than the plugin sends is cut off here.
+constexpr std::size_t kStreamBacklog = 4 * 1024 * 1024;
 
 std::string numericHost(const sockaddr_storage& address)
 {
@@ -54,10 +57,18 @@ std::string numericHost(const sockaddr_storage& address)
 bool readsInput(Connection::Phase phase)
 {
     using P = Connection::Phase;
-    return phase == P::Idle || phase == P::Head || phase == P::Body || phase == P::Lingering;
+    return phase == P::Idle || phase == P::Head || phase == P::Body || phase == P::Lingering
+        || phase == P::Streaming;
 }
 
 } // namespace
+
+/// The reactor as event streams see it: cleared when the reactor goes, so a
+/// plugin holding a stream handle longer wakes nothing.
+struct Reactor::Waker {
+    std::mutex mutex;
+    Reactor* reactor = nullptr;
+};
 
 Reactor::Reactor(HttpService& service, const HttpOptions& options, HttpMetrics& metrics, Listener& listener,
     const TlsContext* tls, WorkerPool& workers)
@@ -67,7 +78,9 @@ Reactor::Reactor(HttpService& service, const HttpOptions& options, HttpMetrics& 
     , _listener(listener)
     , _tls(tls)
     , _workers(workers)
+    , _waker(std::make_shared<Waker>())
 {
+    _waker->reactor = this;
     _epoll = epoll_create1(EPOLL_CLOEXEC);
     _wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     _spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -83,6 +96,10 @@ Reactor::Reactor(HttpService& service, const HttpOptions& options, HttpMetrics& 
 
 Reactor::~Reactor()
 {
+    {
+        std::lock_guard<std::mutex> lock(_waker->mutex);
+        _waker->reactor = nullptr;
+    }
     if (_thread.joinable()) {
         _forceStop = true;
         wake();
@@ -103,6 +120,20 @@ void Reactor::wake()
 {
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof one);
+}
+
+std::function<void(std::uint64_t)> Reactor::streamWaker() const
+{
+    return [waker = _waker](std::uint64_t connection) {
+        std::lock_guard<std::mutex> lock(waker->mutex);
+        if (!waker->reactor)
+            return;
+        {
+            std::lock_guard<std::mutex> queued(waker->reactor->_completionsMutex);
+            waker->reactor->_streamWakes.push_back(connection);
+        }
+        waker->reactor->wake();
+    };
 }
 
 void Reactor::complete(std::unique_ptr<Exchange> exchange)
@@ -168,6 +199,7 @@ void Reactor::loop()
             }
         }
         takeCompletions();
+        takeStreamWakes();
         expireDeadlines();
         for (std::uint64_t id : _closed)
             _connections.erase(id);
@@ -187,7 +219,8 @@ void Reactor::beginDrain()
     epoll_ctl(_epoll, EPOLL_CTL_DEL, _listener.fd(), nullptr);
     _listener.close();
     for (auto& [id, c] : _connections)
-        if (c->phase == Connection::Phase::Idle || c->phase == Connection::Phase::Handshake)
+        if (c->phase == Connection::Phase::Idle || c->phase == Connection::Phase::Handshake
+            || c->phase == Connection::Phase::Streaming)
             close(*c, "server");
 }
 
@@ -300,6 +333,8 @@ void Reactor::drive(Connection& c)
         // A 100 Continue went out while the body is read; anything else is the answer.
         if (c.phase == Connection::Phase::Writing)
             written(c);
+        else if (c.phase == Connection::Phase::Streaming && c.streamEnding)
+            linger(c);
     }
     if (!c.closed() && readsInput(c.phase))
         readInput(c);
@@ -319,6 +354,17 @@ void Reactor::readInput(Connection& c)
             c.lingered += n > 0 ? static_cast<std::size_t>(n) : 0;
             if (n < 0 || c.lingered > kLingerBytes)
                 close(c, c.closeReason);
+            continue;
+        }
+        if (c.phase == Connection::Phase::Streaming) {
+            // Nothing the client sends on a stream means anything; reading
+            // only tells when it has gone.
+            std::string dropped;
+            const auto io = c.read(dropped, 65536);
+            if (io == Connection::Io::WouldBlock)
+                return;
+            if (io != Connection::Io::Done)
+                close(c, "client");
             continue;
         }
         if (c.phase != Connection::Phase::Body && c.in.size() > headCap)
@@ -423,8 +469,11 @@ void Reactor::takeCompletions()
     for (auto& exchange : done) {
         auto it = _connections.find(exchange->connection);
         // The client went away meanwhile: the answer has nowhere to go.
-        if (it == _connections.end() || it->second->closed())
+        if (it == _connections.end() || it->second->closed()) {
+            if (exchange->stream)
+                exchange->stream->detach();
             continue;
+        }
         onCompleted(*it->second, std::move(exchange));
     }
 }
@@ -444,6 +493,7 @@ void Reactor::onCompleted(Connection& c, std::unique_ptr<Exchange> exchange)
     } else {
         std::string answer = std::move(exchange->answer);
         const bool close = exchange->close || _draining;
+        c.stream = std::move(exchange->stream);
         c.exchange = std::move(exchange);
         respond(c, std::move(answer), close, "server");
     }
@@ -469,9 +519,46 @@ void Reactor::refuse(Connection& c, const FramingError& error, const char* reaso
     respond(c, std::move(answer), true, reason);
 }
 
+void Reactor::takeStreamWakes()
+{
+    std::vector<std::uint64_t> woken;
+    {
+        std::lock_guard<std::mutex> lock(_completionsMutex);
+        woken.swap(_streamWakes);
+    }
+    for (std::uint64_t id : woken) {
+        auto it = _connections.find(id);
+        if (it == _connections.end() || it->second->closed()
+            || it->second->phase != Connection::Phase::Streaming)
+            continue;
+        pump(*it->second);
+        if (!it->second->closed())
+            drive(*it->second);
+    }
+}
+
+void Reactor::pump(Connection& c)
+{
+    bool ending = false;
+    c.queue(c.stream->take(ending));
+    c.streamEnding = ending;
+    if (c.pendingOutput() > kStreamBacklog)
+        close(c, "client");
+    else if (ending && !c.hasOutput())
+        linger(c);
+}
+
 void Reactor::written(Connection& c)
 {
     c.exchange.reset();
+    if (c.stream && c.phase == Connection::Phase::Writing && !_draining) {
+        // The stream's head is out: from now on the connection carries
+        // whatever the plugin queues, without a worker.
+        c.phase = Connection::Phase::Streaming;
+        arm(c, Clock::now() + kHeartbeat);
+        pump(c);
+        return;
+    }
     if (c.closeAfterWrite || _draining) {
         linger(c);
         return;
@@ -499,6 +586,8 @@ void Reactor::linger(Connection& c)
     // On its way out and serving nothing: a client that reconnects at once
     // must not find its old connection still holding its place under the caps.
     uncount(c);
+    if (c.stream)
+        c.stream->detach();
     c.phase = Connection::Phase::Lingering;
     c.in.clear();
     c.shutdownWrite();
@@ -556,6 +645,13 @@ void Reactor::expire(Connection& c, Clock::time_point now)
     case P::Lingering:
         close(c, c.closeReason);
         return;
+    case P::Streaming:
+        c.stream->heartbeat();
+        arm(c, now + kHeartbeat);
+        pump(c);
+        if (c.closed())
+            return;
+        break;
     case P::Admitting:
     case P::Running:
         return;
@@ -595,6 +691,8 @@ void Reactor::close(Connection& c, const char* reason)
     if (c.closed())
         return;
     c.markClosed();
+    if (c.stream)
+        c.stream->detach();
     arm(c, Clock::time_point::max());
     epoll_ctl(_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     uncount(c);

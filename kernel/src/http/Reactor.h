@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -45,6 +46,9 @@ public:
     /// connections were still open when it gave up.
     int stop(int seconds);
     bool draining() const { return _draining; }
+    /// What an event stream calls, from any thread, when it has bytes queued;
+    /// safe to call after the reactor is gone.
+    std::function<void(std::uint64_t)> streamWaker() const;
 
 private:
     using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -54,6 +58,9 @@ private:
     void accept();
     void openConnection(int fd, const sockaddr_storage& address);
     void takeCompletions();
+    void takeStreamWakes();
+    /// Moves what the connection's event stream queued to its output.
+    void pump(Connection& c);
     void onCompleted(Connection& c, std::unique_ptr<Exchange> exchange);
     void expireDeadlines();
     void expire(Connection& c, Clock::time_point now);
@@ -96,6 +103,9 @@ private:
 
     std::mutex _completionsMutex;
     std::vector<std::unique_ptr<Exchange>> _completions;
+    std::vector<std::uint64_t> _streamWakes;
+    struct Waker;
+    std::shared_ptr<Waker> _waker; ///< outlives the reactor in the streams that hold it
 
     std::thread _thread;
     std::atomic<bool> _draining {false};
