@@ -610,7 +610,16 @@ void Kernel::startHttp()
     options.queue = _config->getInt("http.queue");
     options.maxBodyBytes = static_cast<std::size_t>(_config->getInt64("http.max_body_bytes"));
     options.timeoutSeconds = _config->getInt("http.timeout_seconds");
-    options.keepAliveSeconds = _config->getInt("http.keepalive_seconds");
+    // http.keepalive_seconds is the key's old spelling; a config that still sets it is honoured.
+    options.keepAliveSeconds = _config->has("http.keepalive_seconds")
+        ? _config->getInt("http.keepalive_seconds")
+        : _config->getInt("http.keep_alive_seconds");
+    options.headerTimeoutSeconds = _config->getInt("http.header_timeout_seconds");
+    options.bodyMinBytesPerSecond
+        = static_cast<std::size_t>(_config->getInt64("http.body_min_bytes_per_second"));
+    options.maxHeaderBytes = static_cast<std::size_t>(_config->getInt("http.max_header_bytes"));
+    options.maxConnections = _config->getInt("http.max_connections");
+    options.maxConnectionsPerClient = _config->getInt("http.max_connections_per_client");
     options.tlsCert = _config->getString("http.tls.cert", "");
     options.tlsKey = _config->getString("http.tls.key", "");
     for (const auto& origin : splitList(_config->getString("http.cors_origins", "")))

@@ -17,7 +17,8 @@ class Host;
 /// plugin's POCO manifest. Raise it on any incompatible change to the SDK.
 // 2: PatientRegistry::profile()
 // 3: Lua hooks belong to plugins (Plugin::declareRuleHooks, RuleEngine::call
-//    and decide); the per-hook RuleEngine methods are gone.
+//    and decide); the per-hook RuleEngine methods are gone; Response
+//    can open an event stream (Response::stream).
 constexpr int kPluginApiVersion = 3;
 
 /// A clinicd plugin: one shared library under plugins.dir, exporting exactly
