@@ -122,7 +122,6 @@ class FramingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(validContentLengthBodyIsRead);
     CPPUNIT_TEST(pipelinedRequestsAreAnsweredInOrder);
     CPPUNIT_TEST(headAnswerCarriesNoBody);
-    CPPUNIT_TEST(headIsServedWhereGetIs);
     CPPUNIT_TEST(expectContinueGets100ThenTheAnswer);
     CPPUNIT_TEST(pipelinedRequestsOverTlsAreAnsweredInOrder);
     CPPUNIT_TEST_SUITE_END();
@@ -260,18 +259,6 @@ public:
         auto head = conn.readResponse(5s, true);
         CPPUNIT_ASSERT_MESSAGE("no answer to HEAD", head);
         // Body bytes after a HEAD answer would be read as the next status line.
-        assertNextRequestServed(conn);
-    }
-
-    void headIsServedWhereGetIs()
-    {
-        Daemon d(framingDaemon());
-        RawConnection conn(d.port());
-        conn.send("HEAD /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        auto head = conn.readResponse(5s, true);
-        CPPUNIT_ASSERT_MESSAGE("no answer to HEAD", head);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE("HEAD of a GET route (RFC 9110 9.3.2)", 200, head->status);
-        CPPUNIT_ASSERT_MESSAGE("no X-Request-ID on the HEAD answer", !head->header("X-Request-ID").empty());
         assertNextRequestServed(conn);
     }
 
