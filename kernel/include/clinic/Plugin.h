@@ -14,7 +14,7 @@ class Host;
 /// The plugin ABI version. The host refuses a plugin whose
 /// clinic_plugin_api_version() returns anything else, before it runs the
 /// plugin's POCO manifest. Raise it on any incompatible change to the SDK.
-constexpr int kPluginApiVersion = 2; // 2: PatientRegistry::profile()
+constexpr int kPluginApiVersion = 3; // 2: PatientRegistry::profile(); 3: Route::contract
 
 /// A clinicd plugin: one shared library under plugins.dir, exporting exactly
 /// one Plugin subclass with CLINIC_PLUGIN(Class).
