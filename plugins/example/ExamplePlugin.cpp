@@ -30,6 +30,11 @@ public:
         clinic::Database& db = host.database();
         const clinic::Clock& clock = host.clock();
 
+        // What a route accepts and answers is declared beside it: the OpenAPI
+        // document at /api/v1/openapi.json is generated from these.
+        const auto note = clinic::Schema::object()
+                              .required("id", clinic::Schema::id())
+                              .required("text", clinic::Schema::string(1, 200));
         host.router().add({"POST", "/api/v1/example/notes", clinic::Access::open(),
             [&db, &clock](clinic::Request& req) {
                 clinic::FieldReader in(req.jsonObject());
@@ -49,7 +54,10 @@ public:
                 out->set("text", text);
                 return clinic::Response::json(out, 201);
             },
-            "example: store a note"});
+            "example: store a note",
+            clinic::Contract()
+                .accepts(clinic::Schema::object().required("text", clinic::Schema::string(1, 200)))
+                .returns(201, "the stored note", note)});
 
         host.router().add({"GET", "/api/v1/example/notes/{id}", clinic::Access::open(),
             [&db](clinic::Request& req) {
@@ -65,7 +73,10 @@ public:
                 out->set("reloads", _reloads.load());
                 return clinic::Response::json(out);
             },
-            "example: read a note"});
+            "example: read a note",
+            clinic::Contract().returns(200, "the note",
+                clinic::Schema(note).required(
+                    "reloads", clinic::Schema::integer().describe("reloads this daemon has seen")))});
 
         host.addReadinessCheck("notes", [] { return clinic::ReadinessResult {true, ""}; });
         host.onReload([this, &host] {
