@@ -18,7 +18,8 @@ class Host;
 // 2: PatientRegistry::profile()
 // 3: Lua hooks belong to plugins (Plugin::declareRuleHooks, RuleEngine::call
 //    and decide); the per-hook RuleEngine methods are gone; Response
-//    can open an event stream (Response::stream).
+//    can open an event stream (Response::stream); Route carries its
+//    contract (query, body, answers) for the OpenAPI document.
 constexpr int kPluginApiVersion = 3;
 
 /// A clinicd plugin: one shared library under plugins.dir, exporting exactly
