@@ -42,19 +42,6 @@ const std::set<std::string> kPhysicians = {"admin", "doctor"};
 const std::set<std::string> kTemplates = {"referral", "medical_certificate", "recommendation"};
 
 /// Whatever the caller said about why they look: kept in the audit row.
-std::string reasonOf(const Request& req)
-{
-    std::string reason;
-    if (auto h = req.header("X-Access-Reason"))
-        reason = *h;
-    else if (auto q = req.query("reason"))
-        reason = *q;
-    std::string out;
-    for (char c : reason)
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out.substr(0, 255);
-}
-
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
     if (v)
@@ -243,7 +230,7 @@ private:
             try {
                 _host->audit().record(req,
                     clinic::AuditEvent {
-                        action, "patient", std::to_string(patientId), patientId, "denied", reasonOf(req)});
+                        action, "patient", std::to_string(patientId), patientId, "denied", ""});
             } catch (const std::exception& e) {
                 _host->logger().error("could not audit a denied %s on patient %Ld: %s", action,
                     static_cast<Poco::Int64>(patientId), std::string(e.what()));
@@ -255,15 +242,14 @@ private:
     void auditRead(Request& req, const std::string& action, const std::string& type,
         const std::string& objectId, std::int64_t patientId)
     {
-        _host->audit().record(
-            req, clinic::AuditEvent {action, type, objectId, patientId, "ok", reasonOf(req)});
+        _host->audit().record(req, clinic::AuditEvent {action, type, objectId, patientId, "ok", ""});
     }
 
     void auditWrite(clinic::Transaction& tx, Request& req, const std::string& action, const std::string& type,
         std::int64_t objectId, std::int64_t patientId)
     {
-        _host->audit().record(tx, req,
-            clinic::AuditEvent {action, type, std::to_string(objectId), patientId, "ok", reasonOf(req)});
+        _host->audit().record(
+            tx, req, clinic::AuditEvent {action, type, std::to_string(objectId), patientId, "ok", ""});
     }
 
     std::int64_t nowSeconds() const { return _patients->nowSeconds(); }
@@ -287,11 +273,10 @@ private:
         const std::string action = req.query("q") ? "patient.search" : "patient.list";
         _host->database().transact([&](clinic::Transaction& tx) {
             if (shown.empty())
-                _host->audit().record(
-                    tx, req, clinic::AuditEvent {action, "patient", "", 0, "ok", reasonOf(req)});
+                _host->audit().record(tx, req, clinic::AuditEvent {action, "patient", "", 0, "ok", ""});
             for (std::int64_t id : shown)
-                _host->audit().record(tx, req,
-                    clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", reasonOf(req)});
+                _host->audit().record(
+                    tx, req, clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", ""});
         });
         return Response::json(clinic::listPage(items, found.nextCursor));
     }

@@ -19,6 +19,7 @@
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
 #include "clinic/Events.h"
+#include "clinic/IdCursorPage.h"
 #include "clinic/Jobs.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
@@ -85,17 +86,6 @@ std::int64_t lenientUtc(const TimeZone& zone, std::int64_t local)
 }
 
 namespace {
-
-std::string reasonOf(const Request& req)
-{
-    std::string reason;
-    if (auto h = req.header("X-Access-Reason"))
-        reason = *h;
-    std::string out;
-    for (char c : reason)
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out.substr(0, 255);
-}
 
 HttpError ruleRejected(const std::string& rule, const std::string& reason)
 {
@@ -385,8 +375,8 @@ private:
         } catch (const HttpError& e) {
             try {
                 _host.audit().record(req,
-                    clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "denied",
-                        reasonOf(req)});
+                    clinic::AuditEvent {
+                        action, "appointment", std::to_string(a.id), a.patientId, "denied", ""});
             } catch (const std::exception& ex) {
                 _host.logger().error("could not audit a denied " + action + ": " + ex.what());
             }
@@ -409,8 +399,8 @@ private:
 
     void audit(clinic::Transaction& tx, Request& req, const std::string& action, const Appointment& a)
     {
-        _host.audit().record(tx, req,
-            clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "ok", reasonOf(req)});
+        _host.audit().record(
+            tx, req, clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "ok", ""});
     }
 
     Poco::JSON::Object::Ptr eventPayload(const Appointment& a)
@@ -897,7 +887,7 @@ Response AppointmentBook::Impl::book(Request& req)
     } catch (const HttpError&) {
         try {
             _host.audit().record(req,
-                clinic::AuditEvent {"appointment.create", "appointment", "", input.patientId, "denied", reasonOf(req)});
+                clinic::AuditEvent {"appointment.create", "appointment", "", input.patientId, "denied", ""});
         } catch (const std::exception& e) {
             _host.logger().error(std::string("could not audit a denied booking: ") + e.what());
         }
@@ -1179,7 +1169,7 @@ Response AppointmentBook::Impl::get(Request& req)
 {
     Appointment a = loadFor(req, "appointment.read");
     _host.audit().record(req,
-        clinic::AuditEvent {"appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", reasonOf(req)});
+        clinic::AuditEvent {"appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", ""});
     auto s = _host.database().session();
     return Response::json(toJson(s, a));
 }
@@ -1294,10 +1284,11 @@ Response AppointmentBook::Impl::list(Request& req)
     }
     _host.database().transact([&](clinic::Transaction& tx) {
         if (shown.empty())
-            _host.audit().record(tx, req, clinic::AuditEvent {"appointment.list", "appointment", "", 0, "ok", reasonOf(req)});
+            _host.audit().record(
+                tx, req, clinic::AuditEvent {"appointment.list", "appointment", "", 0, "ok", ""});
         for (auto id : shown)
             _host.audit().record(
-                tx, req, clinic::AuditEvent {"appointment.list", "appointment", "", id, "ok", reasonOf(req)});
+                tx, req, clinic::AuditEvent {"appointment.list", "appointment", "", id, "ok", ""});
     });
     return Response::json(clinic::listPage(items, next));
 }
@@ -1524,7 +1515,7 @@ Response AppointmentBook::Impl::ics(Request& req)
 {
     Appointment a = loadFor(req, "appointment.read");
     _host.audit().record(req,
-        clinic::AuditEvent {"appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", reasonOf(req)});
+        clinic::AuditEvent {"appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", ""});
     auto s = _host.database().session();
     Response r = Response::text(calendarText(s, {a}, "Appointment"), "text/calendar; charset=utf-8");
     r.headers.emplace_back("Content-Disposition", "attachment; filename=\"appointment-" + std::to_string(a.id) + ".ics\"");
@@ -1557,10 +1548,11 @@ Response AppointmentBook::Impl::doctorFeed(Request& req)
     }
     _host.database().transact([&](clinic::Transaction& tx) {
         if (patients.empty())
-            _host.audit().record(tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), 0, "ok", reasonOf(req)});
+            _host.audit().record(
+                tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), 0, "ok", ""});
         for (auto p : patients)
             _host.audit().record(
-                tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), p, "ok", reasonOf(req)});
+                tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), p, "ok", ""});
     });
     return Response::text(calendarText(s, items, doctor->name), "text/calendar; charset=utf-8");
 }
@@ -1658,24 +1650,20 @@ Response AppointmentBook::Impl::listWaitlist(Request& req)
         s << std::string("SELECT ") + kWaitColumns
                 + " FROM scheduling_waitlist WHERE status <> 'removed' AND id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     std::set<Poco::Int64> shown;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-        if (!_host.access().maySee(req.caller, rows[i].get<1>(), PatientData::Demographics))
-            continue;
-        items->add(waitJson(rows[i]));
-        shown.insert(rows[i].get<1>());
-    }
-    std::optional<Poco::Int64> next;
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
+    auto answer = clinic::idCursorPage(page, rows, [&](const WaitRow& row) {
+        if (!_host.access().maySee(req.caller, row.get<1>(), PatientData::Demographics))
+            return Poco::JSON::Object::Ptr();
+        shown.insert(row.get<1>());
+        return waitJson(row);
+    });
     _host.database().transact([&](clinic::Transaction& tx) {
         if (shown.empty())
-            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", 0, "ok", reasonOf(req)});
+            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", 0, "ok", ""});
         for (auto id : shown)
-            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", id, "ok", reasonOf(req)});
+            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", id, "ok", ""});
     });
-    return Response::json(clinic::listPage(items, next));
+    return Response::json(answer);
 }
 
 Response AppointmentBook::Impl::addWaitlist(Request& req)
@@ -1735,7 +1723,7 @@ Response AppointmentBook::Impl::addWaitlist(Request& req)
             use(by), now;
         id = tx.lastInsertId();
         _host.audit().record(tx, req,
-            clinic::AuditEvent {"waitlist.create", "waitlist", std::to_string(id), patientId, "ok", reasonOf(req)});
+            clinic::AuditEvent {"waitlist.create", "waitlist", std::to_string(id), patientId, "ok", ""});
         tx.afterCommit([this] { refreshWaiting(); });
     });
     std::vector<WaitRow> rows;
@@ -1761,7 +1749,7 @@ Response AppointmentBook::Impl::removeWaitlist(Request& req)
     _host.database().transact([&](clinic::Transaction& tx) {
         tx.session() << "UPDATE scheduling_waitlist SET status = 'removed' WHERE id = ?", use(id), now;
         _host.audit().record(tx, req,
-            clinic::AuditEvent {"waitlist.delete", "waitlist", std::to_string(id), patientId, "ok", reasonOf(req)});
+            clinic::AuditEvent {"waitlist.delete", "waitlist", std::to_string(id), patientId, "ok", ""});
         tx.afterCommit([this] { refreshWaiting(); });
     });
     return Response::noContent();

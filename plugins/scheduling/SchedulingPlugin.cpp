@@ -26,6 +26,7 @@
 #include "TimeZone.h"
 #include "clinic/Audit.h"
 #include "clinic/Host.h"
+#include "clinic/IdCursorPage.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
 
@@ -464,16 +465,11 @@ private:
         s << std::string("SELECT ") + kLocationColumns
                 + " FROM scheduling_locations WHERE id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
-        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        std::optional<Poco::Int64> next;
-        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-            Location l = Location::from(rows[i]);
+        return Response::json(clinic::idCursorPage(page, rows, [&](const LocationRow& row) {
+            Location l = Location::from(row);
             loadHolidays(s, l);
-            items->add(l.toJson());
-        }
-        if (rows.size() > page.limit)
-            next = rows[page.limit - 1].get<0>();
-        return Response::json(clinic::listPage(items, next));
+            return l.toJson();
+        }));
     }
 
     Response createLocation(Request& req)
@@ -551,13 +547,8 @@ private:
         Poco::Int64 after = page.cursor;
         s << std::string("SELECT ") + kServiceColumns + " FROM scheduling_services WHERE id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
-        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i)
-            items->add(Service::from(rows[i]).toJson());
-        std::optional<Poco::Int64> next;
-        if (rows.size() > page.limit)
-            next = rows[page.limit - 1].get<0>();
-        return Response::json(clinic::listPage(items, next));
+        return Response::json(clinic::idCursorPage(
+            page, rows, [](const ServiceRow& row) { return Service::from(row).toJson(); }));
     }
 
     Response createService(Request& req)
@@ -698,16 +689,11 @@ private:
             st, use(v);
         st, into(rows), limit(page.limit + 1);
         st.execute();
-        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-            Doctor d = Doctor::from(rows[i]);
+        return Response::json(clinic::idCursorPage(page, rows, [&](const DoctorRow& row) {
+            Doctor d = Doctor::from(row);
             d.serviceIds = servicesOf(s, d.id);
-            items->add(d.toJson());
-        }
-        std::optional<Poco::Int64> next;
-        if (rows.size() > page.limit)
-            next = rows[page.limit - 1].get<0>();
-        return Response::json(clinic::listPage(items, next));
+            return d.toJson();
+        }));
     }
 
     Response createDoctor(Request& req)
@@ -842,14 +828,10 @@ private:
         s << "SELECT id, start_utc, end_utc, reason FROM scheduling_time_off WHERE doctor_id = ? AND id > ?"
              " ORDER BY id",
             use(id), use(after), into(rows), limit(page.limit + 1), now;
-        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-        for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i)
-            items->add(timeOffJson(
-                zone, rows[i].get<0>(), id, rows[i].get<1>(), rows[i].get<2>(), rows[i].get<3>()));
-        std::optional<Poco::Int64> next;
-        if (rows.size() > page.limit)
-            next = rows[page.limit - 1].get<0>();
-        return Response::json(clinic::listPage(items, next));
+        return Response::json(clinic::idCursorPage(page, rows, [&](const auto& row) {
+            return timeOffJson(zone, row.template get<0>(), id, row.template get<1>(), row.template get<2>(),
+                row.template get<3>());
+        }));
     }
 
     Response createTimeOff(Request& req)

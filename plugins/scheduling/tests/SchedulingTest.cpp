@@ -113,6 +113,7 @@ class SchedulingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(availabilityAcrossDoctorsAndNothingInThePast);
     CPPUNIT_TEST(locationHolidaysCloseTheDay);
     CPPUNIT_TEST(seedDemoTwiceLoadsTheDemoClinicOnce);
+    CPPUNIT_TEST(anAppointmentReadIsAuditedWithTheCallersReason);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -504,6 +505,33 @@ public:
         auto r = client().get("/api/v1/doctors?specialty=cardiology&county=Ilfov", as("patient"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         CPPUNIT_ASSERT(r.json()->getArray("items")->size() >= 1);
+    }
+
+    // The audit trail takes the reason from the request itself: the
+    // X-Access-Reason header first, else ?reason=, as the records plugin's
+    // reads always did.
+    void anAppointmentReadIsAuditedWithTheCallersReason()
+    {
+        const auto location = newLocation("Europe/Bucharest");
+        const auto service = newService(30);
+        const auto doctor = newDoctor(location, service);
+        putHours(doctor,
+            R"([{"weekday":1,"start":"08:00","end":"12:00","location_id":)" + std::to_string(location)
+                + "}]");
+        const auto id = createdId(client().post("/api/v1/appointments",
+            R"({"patient_id":)" + std::to_string(fixture().patient()) + R"(,"doctor_id":)"
+                + std::to_string(doctor) + R"(,"service_id":)" + std::to_string(service)
+                + R"(,"start":"2027-01-11T09:00:00+02:00"})",
+            as("receptionist")));
+        const std::string path = "/api/v1/appointments/" + std::to_string(id);
+        auto headers = as("nurse");
+        headers["X-Access-Reason"] = "triage call";
+        CPPUNIT_ASSERT_EQUAL(200, client().get(path + "?reason=ignored", headers).status);
+        CPPUNIT_ASSERT_EQUAL(200, client().get(path + "?reason=second%20opinion", as("nurse")).status);
+        const std::string read = "action = 'appointment.read' AND object_id = '" + std::to_string(id) + "'";
+        CPPUNIT_ASSERT_EQUAL(1L, count("audit_log", read + " AND reason = 'triage call'"));
+        CPPUNIT_ASSERT_EQUAL(1L, count("audit_log", read + " AND reason = 'second opinion'"));
+        CPPUNIT_ASSERT_EQUAL(0L, count("audit_log", read + " AND reason = 'ignored'"));
     }
 };
 
