@@ -33,7 +33,9 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME clinicd)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME clinicd-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_COMPONENT_DEV_DESCRIPTION "clinicd plugin SDK: headers and CMake package for building plugins")
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser, tzdata")
+# libdate-tz3 reads tzdata for the scheduling plugin; shlibdeps finds it too,
+# named here so the package says so even when the plugin is built elsewhere.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser, tzdata, libdate-tz3")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "mariadb-server, prometheus, clinicd-dev")
 # The SDK's headers include POCO's and prometheus-cpp's; a plugin links the

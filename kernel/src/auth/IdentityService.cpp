@@ -15,6 +15,7 @@
 #include "clinic/IdCursorPage.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
+#include "clinic/Time.h"
 
 namespace clinic {
 
@@ -134,7 +135,7 @@ const std::string& IdentityService::decoyHash()
 
 Poco::Int64 IdentityService::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_clock.now().time_since_epoch()).count();
+    return clinic::nowSeconds(_clock);
 }
 
 void IdentityService::addRoutes(const std::function<void(Route)>& add)
