@@ -30,8 +30,10 @@ ClinicFixture::ClinicFixture(const Options& options)
     }
     _daemon = std::move(daemon);
     _client = std::make_unique<HttpClient>("127.0.0.1", _daemon->port());
+    if (!options.accounts)
+        return;
     try {
-        _accounts["admin"] = firstAdmin(*_daemon, *_client, options.adminUsername);
+        signInFirstAdmin(options.adminUsername);
         for (const auto& role : options.roles) {
             std::string extra;
             if (role == "patient") {
@@ -58,6 +60,11 @@ const Account& ClinicFixture::account(const std::string& role) const
 std::map<std::string, std::string> ClinicFixture::as(const std::string& role) const
 {
     return bearer(account(role).accessToken);
+}
+
+const Account& ClinicFixture::signInFirstAdmin(const std::string& username)
+{
+    return _accounts["admin"] = firstAdmin(*_daemon, *_client, username);
 }
 
 const Account& ClinicFixture::addAccount(const std::string& key, const std::string& username,

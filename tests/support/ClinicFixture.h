@@ -37,6 +37,9 @@ struct ClinicOptions {
     std::string patientJson = R"({"first_name":"Ana","last_name":"Slot","birth_date":"1980-01-01",)"
                               R"("sex":"female","phone":"+40 700 000 001","force":true})";
     std::string adminUsername = "root.admin";
+    /// false: make no account at all (a daemon restarted on a database that
+    /// has them, or a suite that makes its own with signInFirstAdmin).
+    bool accounts = true;
 };
 
 class ClinicFixture {
@@ -59,6 +62,8 @@ public:
     /// The patient record behind the "patient" account (0 without one).
     std::int64_t patient() const { return _patient; }
 
+    /// Makes the first admin with clinicctl, as on a fresh install, and signs it in as "admin".
+    const Account& signInFirstAdmin(const std::string& username = "root.admin");
     /// Creates an account through the users API, signs it in and keeps it under key.
     const Account& addAccount(const std::string& key, const std::string& username, const std::string& role,
         const std::string& extraJson = "");
