@@ -1,5 +1,9 @@
-# The .deb: `cmake -S . -B build-deb -DCMAKE_INSTALL_PREFIX=/usr -DCLINICD_TESTS=OFF
+# The .debs: `cmake -S . -B build-deb -DCMAKE_INSTALL_PREFIX=/usr -DCLINICD_TESTS=OFF
 #   && cmake --build build-deb -j2 && (cd build-deb && cpack -G DEB)`
+# make two packages from the install components: clinicd (runtime: the
+# daemon, its plugins, config, units) and clinicd-dev (dev: the plugin SDK's
+# headers, the kernel's link name and the CMake package for
+# find_package(clinicd)).
 include(GNUInstallDirs)
 
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/clinicd.service
@@ -23,12 +27,22 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL runtime dev)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME clinicd)
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME clinicd-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_COMPONENT_DEV_DESCRIPTION "clinicd plugin SDK: headers and CMake package for building plugins")
 # libdate-tz3 reads tzdata for the scheduling plugin; shlibdeps finds it too,
 # named here so the package says so even when the plugin is built elsewhere.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, tzdata, libdate-tz3")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "mariadb-server, prometheus")
-list(APPEND CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser, tzdata, libdate-tz3")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "sqlite3")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "mariadb-server, prometheus, clinicd-dev")
+# The SDK's headers include POCO's and prometheus-cpp's; a plugin links the
+# daemon's own kernel library, so the versions must match exactly.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "clinicd (= ${PROJECT_VERSION}), libpoco-dev, prometheus-cpp-dev, cmake, g++")
+set(CPACK_DEBIAN_DEV_PACKAGE_SHLIBDEPS OFF)
+list(APPEND CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/deb/postinst
     ${CMAKE_SOURCE_DIR}/packaging/deb/prerm
     ${CMAKE_SOURCE_DIR}/packaging/deb/postrm)
@@ -41,6 +55,6 @@ foreach(f ${rule_files})
   string(APPEND conffiles "${CMAKE_INSTALL_FULL_SYSCONFDIR}/clinicd/rules/${f}\n")
 endforeach()
 file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles "${conffiles}")
-list(APPEND CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles)
+list(APPEND CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

@@ -10,8 +10,7 @@
 
 #include <Poco/Data/Session.h>
 
-#include "TestSupport.h"
-#include "db/DatabaseImpl.h"
+#include "FreshDatabase.h"
 
 using namespace Poco::Data::Keywords;
 using clinic::DatabaseImpl;
@@ -22,19 +21,12 @@ namespace {
 
 std::unique_ptr<DatabaseImpl> openFresh(TempDir& dir)
 {
-    clinic::DatabaseOptions options;
-    options.url = clinic::test::freshDatabaseUrl(dir.path());
-    options.poolMax = 4;
-    options.busyTimeoutMs = 5000;
-    return std::make_unique<DatabaseImpl>(options);
+    return clinic::test::openFreshDatabase(dir);
 }
 
 int countRows(DatabaseImpl& db, const std::string& table)
 {
-    Poco::Data::Session s = db.session();
-    int n = -1;
-    s << "SELECT COUNT(*) FROM " + table, into(n), now;
-    return n;
+    return clinic::test::scalarOf(db, "SELECT COUNT(*) FROM " + table);
 }
 
 void createTables(DatabaseImpl& db)

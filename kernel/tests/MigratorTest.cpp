@@ -8,7 +8,7 @@
 
 #include <Poco/Data/Session.h>
 
-#include "TestSupport.h"
+#include "FreshDatabase.h"
 #include "db/Migrator.h"
 
 using namespace Poco::Data::Keywords;
@@ -22,18 +22,12 @@ namespace {
 
 std::unique_ptr<DatabaseImpl> openFresh(TempDir& dir)
 {
-    clinic::DatabaseOptions options;
-    options.url = clinic::test::freshDatabaseUrl(dir.path());
-    options.poolMax = 4;
-    return std::make_unique<DatabaseImpl>(options);
+    return clinic::test::openFreshDatabase(dir);
 }
 
 int count(DatabaseImpl& db, const std::string& sql)
 {
-    Poco::Data::Session s = db.session();
-    int n = -1;
-    s << sql, into(n), now;
-    return n;
+    return clinic::test::scalarOf(db, sql);
 }
 
 bool tableExists(DatabaseImpl& db, const std::string& table)

@@ -11,6 +11,7 @@
 #include <Poco/Tuple.h>
 
 #include "RecordChecks.h"
+#include "clinic/IdCursorPage.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -27,27 +28,24 @@ Poco::JSON::Array::Ptr RecordsPlugin::labResultsOf(
     s << "SELECT id, test, result_value, unit, reference_range, flag, taken_at, created_at, created_by"
          " FROM records_lab_results WHERE patient_id = ? AND id > ? ORDER BY id LIMIT ?",
         use(pid), use(after), use(lim), into(rows), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t row = 0; row < rows.size(); ++row) {
-        if (row == pageSize) {
-            next = std::to_string(rows[row - 1].get<0>());
-            break;
-        }
-        const auto& r = rows[row];
-        auto o = clinic::makeObject();
-        o->set("id", r.get<0>());
-        o->set("patient_id", static_cast<Poco::Int64>(patientId));
-        o->set("test", r.get<1>());
-        o->set("value", r.get<2>());
-        o->set("unit", r.get<3>());
-        o->set("reference_range", r.get<4>());
-        o->set("flag", r.get<5>());
-        o->set("taken_at", formatRfc3339(r.get<6>()));
-        o->set("created_at", formatRfc3339(r.get<7>()));
-        o->set("created_by", r.get<8>());
-        items->add(o);
-    }
-    return items;
+    auto found = clinic::idCursorItems(
+        clinic::PageRequest {pageSize, after}, rows, [&](const decltype(rows)::value_type& r) {
+            auto o = clinic::makeObject();
+            o->set("id", r.get<0>());
+            o->set("patient_id", static_cast<Poco::Int64>(patientId));
+            o->set("test", r.get<1>());
+            o->set("value", r.get<2>());
+            o->set("unit", r.get<3>());
+            o->set("reference_range", r.get<4>());
+            o->set("flag", r.get<5>());
+            o->set("taken_at", formatRfc3339(r.get<6>()));
+            o->set("created_at", formatRfc3339(r.get<7>()));
+            o->set("created_by", r.get<8>());
+            return o;
+        });
+    if (found.next)
+        next = std::to_string(*found.next);
+    return found.items;
 }
 
 Response RecordsPlugin::listLabResults(Request& req)

@@ -28,11 +28,10 @@ Response RecordsPlugin::listPatients(Request& req)
     const std::string action = req.query("q") ? "patient.search" : "patient.list";
     _host->database().transact([&](clinic::Transaction& tx) {
         if (shown.empty())
-            _host->audit().record(
-                tx, req, clinic::AuditEvent {action, "patient", "", 0, "ok", reasonOf(req)});
+            _host->audit().record(tx, req, clinic::AuditEvent {action, "patient", "", 0, "ok", ""});
         for (std::int64_t id : shown)
             _host->audit().record(
-                tx, req, clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", reasonOf(req)});
+                tx, req, clinic::AuditEvent {action, "patient", std::to_string(id), id, "ok", ""});
     });
     return Response::json(clinic::listPage(items, found.nextCursor));
 }

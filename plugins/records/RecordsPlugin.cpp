@@ -20,18 +20,6 @@
 
 namespace records {
 
-std::string reasonOf(const Request& req)
-{
-    std::string reason;
-    if (auto h = req.header("X-Access-Reason"))
-        reason = *h;
-    else if (auto q = req.query("reason"))
-        reason = *q;
-    std::string out;
-    for (char c : reason)
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out.substr(0, 255);
-}
 
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
@@ -189,8 +177,7 @@ void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind
         // 500 here would tell a prober which patient ids exist.
         try {
             _host->audit().record(req,
-                clinic::AuditEvent {
-                    action, "patient", std::to_string(patientId), patientId, "denied", reasonOf(req)});
+                clinic::AuditEvent {action, "patient", std::to_string(patientId), patientId, "denied", ""});
         } catch (const std::exception& e) {
             _host->logger().error("could not audit a denied %s on patient %Ld: %s", action,
                 static_cast<Poco::Int64>(patientId), std::string(e.what()));
@@ -202,14 +189,14 @@ void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind
 void RecordsPlugin::auditRead(Request& req, const std::string& action, const std::string& type,
     const std::string& objectId, std::int64_t patientId)
 {
-    _host->audit().record(req, clinic::AuditEvent {action, type, objectId, patientId, "ok", reasonOf(req)});
+    _host->audit().record(req, clinic::AuditEvent {action, type, objectId, patientId, "ok", ""});
 }
 
 void RecordsPlugin::auditWrite(clinic::Transaction& tx, Request& req, const std::string& action,
     const std::string& type, std::int64_t objectId, std::int64_t patientId)
 {
     _host->audit().record(
-        tx, req, clinic::AuditEvent {action, type, std::to_string(objectId), patientId, "ok", reasonOf(req)});
+        tx, req, clinic::AuditEvent {action, type, std::to_string(objectId), patientId, "ok", ""});
 }
 
 } // namespace records

@@ -29,8 +29,6 @@ using clinic::PatientData;
 using clinic::Request;
 using clinic::Response;
 
-/// Whatever the caller said about why they look: kept in the audit row.
-std::string reasonOf(const Request& req);
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v);
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<double>& v);
 std::optional<std::int64_t> optional(const Poco::Nullable<Poco::Int64>& v);

@@ -12,6 +12,7 @@
 #include <Poco/Tuple.h>
 
 #include "RecordChecks.h"
+#include "clinic/IdCursorPage.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -31,29 +32,26 @@ Poco::JSON::Array::Ptr RecordsPlugin::vitalsOf(
          " created_at, created_by FROM records_vitals WHERE patient_id = ? AND id > ? ORDER BY id LIMIT "
          "?",
         use(pid), use(after), use(lim), into(rows), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t row = 0; row < rows.size(); ++row) {
-        if (row == pageSize) {
-            next = std::to_string(rows[row - 1].get<0>());
-            break;
-        }
-        const auto& r = rows[row];
-        auto o = clinic::makeObject();
-        o->set("id", r.get<0>());
-        o->set("patient_id", static_cast<Poco::Int64>(patientId));
-        o->set("taken_at", formatRfc3339(r.get<1>()));
-        setOptional(o, "systolic", optional(r.get<2>()));
-        setOptional(o, "diastolic", optional(r.get<3>()));
-        setOptional(o, "pulse", optional(r.get<4>()));
-        setOptional(o, "temperature_c", optional(r.get<5>()));
-        setOptional(o, "weight_kg", optional(r.get<6>()));
-        setOptional(o, "height_cm", optional(r.get<7>()));
-        setOptional(o, "spo2", optional(r.get<8>()));
-        o->set("created_at", formatRfc3339(r.get<9>()));
-        o->set("created_by", r.get<10>());
-        items->add(o);
-    }
-    return items;
+    auto found = clinic::idCursorItems(
+        clinic::PageRequest {pageSize, after}, rows, [&](const decltype(rows)::value_type& r) {
+            auto o = clinic::makeObject();
+            o->set("id", r.get<0>());
+            o->set("patient_id", static_cast<Poco::Int64>(patientId));
+            o->set("taken_at", formatRfc3339(r.get<1>()));
+            setOptional(o, "systolic", optional(r.get<2>()));
+            setOptional(o, "diastolic", optional(r.get<3>()));
+            setOptional(o, "pulse", optional(r.get<4>()));
+            setOptional(o, "temperature_c", optional(r.get<5>()));
+            setOptional(o, "weight_kg", optional(r.get<6>()));
+            setOptional(o, "height_cm", optional(r.get<7>()));
+            setOptional(o, "spo2", optional(r.get<8>()));
+            o->set("created_at", formatRfc3339(r.get<9>()));
+            o->set("created_by", r.get<10>());
+            return o;
+        });
+    if (found.next)
+        next = std::to_string(*found.next);
+    return found.items;
 }
 
 Response RecordsPlugin::listVitals(Request& req)

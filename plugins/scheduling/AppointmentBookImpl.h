@@ -47,7 +47,6 @@ inline const std::set<std::string> kActive = {"pending", "confirmed", "checked_i
 /// read as local).
 std::string naiveLocal(std::int64_t local);
 std::string dateText(std::int64_t day);
-std::string reasonOf(const Request& req);
 HttpError ruleRejected(const std::string& rule, const std::string& reason);
 HttpError slotTaken(std::int64_t doctorId, const std::string& start);
 

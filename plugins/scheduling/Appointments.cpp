@@ -61,17 +61,6 @@ std::int64_t lenientUtc(const TimeZone& zone, std::int64_t local)
     return lo;
 }
 
-std::string reasonOf(const Request& req)
-{
-    std::string reason;
-    if (auto h = req.header("X-Access-Reason"))
-        reason = *h;
-    std::string out;
-    for (char c : reason)
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out.substr(0, 255);
-}
-
 HttpError ruleRejected(const std::string& rule, const std::string& reason)
 {
     auto details = clinic::makeObject();
@@ -237,8 +226,7 @@ void AppointmentBook::Impl::requireAccess(Request& req, const Appointment& a, co
     } catch (const HttpError& e) {
         try {
             _host.audit().record(req,
-                clinic::AuditEvent {
-                    action, "appointment", std::to_string(a.id), a.patientId, "denied", reasonOf(req)});
+                clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "denied", ""});
         } catch (const std::exception& ex) {
             _host.logger().error("could not audit a denied " + action + ": " + ex.what());
         }
@@ -261,8 +249,8 @@ Appointment AppointmentBook::Impl::loadFor(Request& req, const std::string& acti
 void AppointmentBook::Impl::audit(
     clinic::Transaction& tx, Request& req, const std::string& action, const Appointment& a)
 {
-    _host.audit().record(tx, req,
-        clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "ok", reasonOf(req)});
+    _host.audit().record(
+        tx, req, clinic::AuditEvent {action, "appointment", std::to_string(a.id), a.patientId, "ok", ""});
 }
 
 Poco::JSON::Object::Ptr AppointmentBook::Impl::eventPayload(const Appointment& a)

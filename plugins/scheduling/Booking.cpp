@@ -260,8 +260,7 @@ Response AppointmentBook::Impl::book(Request& req)
     } catch (const HttpError&) {
         try {
             _host.audit().record(req,
-                clinic::AuditEvent {
-                    "appointment.create", "appointment", "", input.patientId, "denied", reasonOf(req)});
+                clinic::AuditEvent {"appointment.create", "appointment", "", input.patientId, "denied", ""});
         } catch (const std::exception& e) {
             _host.logger().error(std::string("could not audit a denied booking: ") + e.what());
         }

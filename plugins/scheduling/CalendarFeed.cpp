@@ -18,8 +18,7 @@ Response AppointmentBook::Impl::ics(Request& req)
 {
     Appointment a = loadFor(req, "appointment.read");
     _host.audit().record(req,
-        clinic::AuditEvent {
-            "appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", reasonOf(req)});
+        clinic::AuditEvent {"appointment.read", "appointment", std::to_string(a.id), a.patientId, "ok", ""});
     auto s = _host.database().session();
     Response r = Response::text(calendarText(s, {a}, "Appointment"), "text/calendar; charset=utf-8");
     r.headers.emplace_back(
@@ -53,13 +52,11 @@ Response AppointmentBook::Impl::doctorFeed(Request& req)
     }
     _host.database().transact([&](clinic::Transaction& tx) {
         if (patients.empty())
-            _host.audit().record(tx, req,
-                clinic::AuditEvent {
-                    "appointment.feed", "doctor", std::to_string(id), 0, "ok", reasonOf(req)});
+            _host.audit().record(
+                tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), 0, "ok", ""});
         for (auto p : patients)
-            _host.audit().record(tx, req,
-                clinic::AuditEvent {
-                    "appointment.feed", "doctor", std::to_string(id), p, "ok", reasonOf(req)});
+            _host.audit().record(
+                tx, req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), p, "ok", ""});
     });
     return Response::text(calendarText(s, items, doctor->name), "text/calendar; charset=utf-8");
 }

@@ -14,6 +14,8 @@
 #include <Poco/Nullable.h>
 #include <Poco/UTF8String.h>
 
+#include "clinic/IdCursorPage.h"
+
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
@@ -160,16 +162,11 @@ Response SchedulingPlugin::listDoctors(Request& req)
         st, use(v);
     st, into(rows), limit(page.limit + 1);
     st.execute();
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-        Doctor d = Doctor::from(rows[i]);
+    return Response::json(clinic::idCursorPage(page, rows, [&](const DoctorRow& row) {
+        Doctor d = Doctor::from(row);
         d.serviceIds = servicesOf(s, d.id);
-        items->add(d.toJson());
-    }
-    std::optional<Poco::Int64> next;
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
-    return Response::json(clinic::listPage(items, next));
+        return d.toJson();
+    }));
 }
 
 Response SchedulingPlugin::createDoctor(Request& req)

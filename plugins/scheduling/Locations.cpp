@@ -11,6 +11,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Nullable.h>
 
+#include "clinic/IdCursorPage.h"
+
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
@@ -117,16 +119,11 @@ Response SchedulingPlugin::listLocations(Request& req)
     Poco::Int64 after = page.cursor;
     s << std::string("SELECT ") + kLocationColumns + " FROM scheduling_locations WHERE id > ? ORDER BY id",
         use(after), into(rows), limit(page.limit + 1), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    std::optional<Poco::Int64> next;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-        Location l = Location::from(rows[i]);
+    return Response::json(clinic::idCursorPage(page, rows, [&](const LocationRow& row) {
+        Location l = Location::from(row);
         loadHolidays(s, l);
-        items->add(l.toJson());
-    }
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
-    return Response::json(clinic::listPage(items, next));
+        return l.toJson();
+    }));
 }
 
 Response SchedulingPlugin::createLocation(Request& req)

@@ -10,6 +10,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Nullable.h>
 
+#include "clinic/IdCursorPage.h"
+
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
@@ -62,13 +64,8 @@ Response SchedulingPlugin::listServices(Request& req)
     Poco::Int64 after = page.cursor;
     s << std::string("SELECT ") + kServiceColumns + " FROM scheduling_services WHERE id > ? ORDER BY id",
         use(after), into(rows), limit(page.limit + 1), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i)
-        items->add(Service::from(rows[i]).toJson());
-    std::optional<Poco::Int64> next;
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
-    return Response::json(clinic::listPage(items, next));
+    return Response::json(
+        clinic::idCursorPage(page, rows, [](const ServiceRow& row) { return Service::from(row).toJson(); }));
 }
 
 Response SchedulingPlugin::createService(Request& req)

@@ -11,6 +11,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Tuple.h>
 
+#include "clinic/IdCursorPage.h"
+
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
@@ -55,14 +57,9 @@ Response SchedulingPlugin::listTimeOff(Request& req)
     s << "SELECT id, start_utc, end_utc, reason FROM scheduling_time_off WHERE doctor_id = ? AND id > ?"
          " ORDER BY id",
         use(id), use(after), into(rows), limit(page.limit + 1), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i)
-        items->add(
-            timeOffJson(zone, rows[i].get<0>(), id, rows[i].get<1>(), rows[i].get<2>(), rows[i].get<3>()));
-    std::optional<Poco::Int64> next;
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
-    return Response::json(clinic::listPage(items, next));
+    return Response::json(clinic::idCursorPage(page, rows, [&](const decltype(rows)::value_type& row) {
+        return timeOffJson(zone, row.get<0>(), id, row.get<1>(), row.get<2>(), row.get<3>());
+    }));
 }
 
 Response SchedulingPlugin::createTimeOff(Request& req)

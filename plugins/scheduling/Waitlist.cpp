@@ -14,6 +14,7 @@
 
 #include "clinic/Audit.h"
 #include "clinic/Events.h"
+#include "clinic/IdCursorPage.h"
 #include "clinic/Jobs.h"
 
 using namespace Poco::Data::Keywords;
@@ -122,26 +123,20 @@ Response AppointmentBook::Impl::listWaitlist(Request& req)
         s << std::string("SELECT ") + kWaitColumns
                 + " FROM scheduling_waitlist WHERE status <> 'removed' AND id > ? ORDER BY id",
             use(after), into(rows), limit(page.limit + 1), now;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     std::set<Poco::Int64> shown;
-    for (std::size_t i = 0; i < rows.size() && i < page.limit; ++i) {
-        if (!_host.access().maySee(req.caller, rows[i].get<1>(), PatientData::Demographics))
-            continue;
-        items->add(waitJson(rows[i]));
-        shown.insert(rows[i].get<1>());
-    }
-    std::optional<Poco::Int64> next;
-    if (rows.size() > page.limit)
-        next = rows[page.limit - 1].get<0>();
+    auto answer = clinic::idCursorPage(page, rows, [&](const WaitRow& row) {
+        if (!_host.access().maySee(req.caller, row.get<1>(), PatientData::Demographics))
+            return Poco::JSON::Object::Ptr();
+        shown.insert(row.get<1>());
+        return waitJson(row);
+    });
     _host.database().transact([&](clinic::Transaction& tx) {
         if (shown.empty())
-            _host.audit().record(
-                tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", 0, "ok", reasonOf(req)});
+            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", 0, "ok", ""});
         for (auto id : shown)
-            _host.audit().record(
-                tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", id, "ok", reasonOf(req)});
+            _host.audit().record(tx, req, clinic::AuditEvent {"waitlist.list", "waitlist", "", id, "ok", ""});
     });
-    return Response::json(clinic::listPage(items, next));
+    return Response::json(answer);
 }
 
 Response AppointmentBook::Impl::addWaitlist(Request& req)
@@ -202,8 +197,7 @@ Response AppointmentBook::Impl::addWaitlist(Request& req)
             use(at), use(by), now;
         id = tx.lastInsertId();
         _host.audit().record(tx, req,
-            clinic::AuditEvent {
-                "waitlist.create", "waitlist", std::to_string(id), patientId, "ok", reasonOf(req)});
+            clinic::AuditEvent {"waitlist.create", "waitlist", std::to_string(id), patientId, "ok", ""});
         tx.afterCommit([this] { refreshWaiting(); });
     });
     std::vector<WaitRow> rows;
@@ -231,8 +225,7 @@ Response AppointmentBook::Impl::removeWaitlist(Request& req)
     _host.database().transact([&](clinic::Transaction& tx) {
         tx.session() << "UPDATE scheduling_waitlist SET status = 'removed' WHERE id = ?", use(id), now;
         _host.audit().record(tx, req,
-            clinic::AuditEvent {
-                "waitlist.delete", "waitlist", std::to_string(id), patientId, "ok", reasonOf(req)});
+            clinic::AuditEvent {"waitlist.delete", "waitlist", std::to_string(id), patientId, "ok", ""});
         tx.afterCommit([this] { refreshWaiting(); });
     });
     return Response::noContent();

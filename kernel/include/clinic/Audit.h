@@ -15,8 +15,15 @@ struct AuditEvent {
     std::string objectId; ///< the object's id as text; empty for lists and searches
     std::int64_t patientId = 0; ///< whose data it is; 0 when no patient is involved
     std::string outcome = "ok"; ///< "ok", "denied", "failed", ...
-    std::string reason; ///< why, where the caller gave a reason; never a secret
+    /// Why, where the caller gave a reason; never a secret. Left empty, the
+    /// audit trail records accessReason(request).
+    std::string reason;
 };
+
+/// The reason the caller gave for touching patient data: the X-Access-Reason
+/// header, else the ?reason= query parameter, else "". The audit trail cuts
+/// it to 255 characters, control characters becoming spaces.
+std::string accessReason(const Request& request);
 
 /// The append-only audit trail. Every read or write of patient data records
 /// one event naming the caller (from the request), the request id and the

@@ -12,11 +12,13 @@ namespace clinic {
 /// Something that happened and was committed. The type names the fact, the
 /// payload carries what a subscriber needs to act on it (ids, instants).
 ///
-/// Known types (payloads are documented by the plugin that publishes them):
+/// Known types; each publisher documents its payloads in the "Events" table
+/// of its README (plugins/<name>/README.md), which tests/events checks:
 ///   appointment.booked          a booking committed
 ///   appointment.cancelled       a booking was cancelled
 ///   appointment.rescheduled     a booking moved to another slot
-///   appointment.status_changed  arrived, in progress, completed, no-show...
+///   appointment.status_changed  confirmed, checked in, completed, no-show
+///   waitlist.offered            a freed slot was offered to a waiting patient
 ///   patient.created             a patient record was created
 /// Plugins may publish further types; name them "<area>.<past tense>".
 struct Event {

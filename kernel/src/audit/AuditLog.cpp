@@ -66,6 +66,15 @@ Poco::Nullable<Poco::Int64> orNull(Poco::Int64 v)
 
 } // namespace
 
+std::string accessReason(const Request& request)
+{
+    if (auto header = request.header("X-Access-Reason"))
+        return *header;
+    if (auto query = request.query("reason"))
+        return *query;
+    return "";
+}
+
 AuditLog::AuditLog(Database& db, const Clock& clock)
     : _db(db)
     , _clock(clock)
@@ -98,7 +107,7 @@ void AuditLog::recordAs(Transaction& tx, const Request& request, Poco::Int64 act
     std::string requestId = fit(request.requestId, 64);
     std::string client = fit(request.clientAddress, 64);
     std::string outcome = fit(event.outcome, 16);
-    std::string reason = fit(event.reason, 255);
+    std::string reason = fit(event.reason.empty() ? accessReason(request) : event.reason, 255);
     tx.session() << "INSERT INTO audit_log (at, actor_id, actor_username, actor_role, action, object_type,"
                     " object_id, patient_id, request_id, client_address, outcome, reason)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -11,6 +11,7 @@
 #include <Poco/String.h>
 
 #include "auth/UserDirectory.h"
+#include "clinic/IdCursorPage.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
 #include "clinic/Time.h"
@@ -332,17 +333,12 @@ Response IdentityService::registerPatient(Request& request)
 Response IdentityService::listUsers(Request& request)
 {
     const PageRequest page = readPage(request);
-    const auto limit = static_cast<Poco::Int64>(page.limit);
     Poco::Int64 after = page.cursor;
     Poco::Data::Session session = _db.session();
-    auto users = UserDirectory::list(session, after, static_cast<int>(limit + 1));
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-    for (std::size_t i = 0; i < users.size() && static_cast<Poco::Int64>(i) < limit; ++i)
-        items->add(userJson(users[i]));
-    std::optional<std::int64_t> next;
-    if (static_cast<Poco::Int64>(users.size()) > limit)
-        next = users[static_cast<std::size_t>(limit - 1)].id;
-    return Response::json(listPage(items, next));
+    auto users = UserDirectory::list(session, after, static_cast<int>(page.limit + 1));
+    return Response::json(idCursorPage(
+        page, users, [](const auto& user) { return userJson(user); },
+        [](const auto& user) { return static_cast<std::int64_t>(user.id); }));
 }
 
 void IdentityService::checkLinks(Transaction& tx, Poco::Int64 userId,

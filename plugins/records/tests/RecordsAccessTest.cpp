@@ -120,7 +120,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(200, client().get(path(id, "/vitals"), headers).status);
         CPPUNIT_ASSERT_EQUAL(
             200, client().get(path(id, "/lab-results?reason=second%20opinion"), as("doctor")).status);
-        const std::string who = std::to_string(world().as["doctor"].id);
+        const std::string who = std::to_string(world().clinic->account("doctor").id);
         CPPUNIT_ASSERT_EQUAL(1L,
             count("audit_log",
                 "action = 'vitals.list' AND reason = 'emergency consult' AND actor_id = " + who

@@ -11,7 +11,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/SHA2Engine.h>
 
-#include "IdentityTestSupport.h"
+#include "ClinicFixture.h"
 
 using namespace clinic::test;
 
@@ -25,81 +25,53 @@ inline const std::string kElf = std::string("\x7F"
 inline const std::size_t kMaxDocument = 8 * 1024;
 
 struct World {
-    std::unique_ptr<Daemon> daemon;
-    std::unique_ptr<HttpClient> client;
-    std::map<std::string, Account> as; ///< by role
+    /// Accounts by role (admin, doctor, nurse, receptionist, patient).
+    std::unique_ptr<ClinicFixture> clinic;
+    Daemon* daemon = nullptr; ///< the clinic's
     std::int64_t ownPatient = 0; ///< the patient account's record
     std::int64_t otherPatient = 0;
 };
 
-inline void setUpAccounts(World& w);
-
 inline World& world()
 {
     static World w;
-    if (w.daemon)
+    if (w.clinic)
         return w;
-    Daemon::Options o;
-    o.config["plugins.load"] = "records";
-    o.config["auth.rate_limit_per_minute"] = "0";
-    o.config["auth.registration"] = "true";
-    o.config["records.max_document_bytes"] = std::to_string(kMaxDocument);
-    o.config["records.templates_dir"] = sourceDir() + "/data/templates";
-    auto daemon = std::make_unique<Daemon>(o);
-    // A daemon that cannot start the plugin says why in its log.
-    CPPUNIT_ASSERT_MESSAGE(daemon->log(), daemon->log().find("started plugin records") != std::string::npos);
-    w.daemon = std::move(daemon);
-    w.client = std::make_unique<HttpClient>("127.0.0.1", w.daemon->port());
-    try {
-        setUpAccounts(w);
-    } catch (const std::exception& e) {
-        const std::string log = w.daemon->log();
-        w.daemon.reset();
-        throw std::runtime_error(
-            std::string(e.what()) + "\n" + log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
-    }
-    return w;
-}
-
-inline void setUpAccounts(World& w)
-{
-    auto& c = *w.client;
-    w.as["admin"] = firstAdmin(*w.daemon, c);
-    auto make = [&](const std::string& body) {
-        auto r = c.post("/api/v1/patients", body, bearer(w.as["admin"].accessToken));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-        return r.json()->getValue<Poco::Int64>("id");
-    };
-    w.ownPatient
-        = make(R"({"first_name":"Own","last_name":"Patient","birth_date":"1980-01-01","sex":"female",)"
-               R"("phone":"+40 700 000 001","force":true})");
+    ClinicFixture::Options o;
+    o.daemon = clinicDaemonOptions("records");
+    o.daemon.config["auth.registration"] = "true";
+    o.daemon.config["records.max_document_bytes"] = std::to_string(kMaxDocument);
+    o.daemon.config["records.templates_dir"] = sourceDir() + "/data/templates";
+    o.accountPrefix = "records";
+    o.doctorId = 7;
+    o.patientJson = R"({"first_name":"Own","last_name":"Patient","birth_date":"1980-01-01","sex":"female",)"
+                    R"("phone":"+40 700 000 001","force":true})";
+    w.clinic = std::make_unique<ClinicFixture>(o);
+    w.daemon = &w.clinic->daemon();
+    w.ownPatient = w.clinic->patient();
     w.otherPatient
-        = make(R"({"first_name":"Other","last_name":"Patient","birth_date":"1981-01-01","sex":"male",)"
-               R"("phone":"+40 700 000 002","force":true})");
-    for (const std::string role : {"doctor", "nurse", "receptionist", "patient"})
-        w.as[role] = createAndSignIn(c, w.as["admin"], "records." + role, role,
-            role == "patient"      ? "\"patient_id\":" + std::to_string(w.ownPatient)
-                : role == "doctor" ? "\"doctor_id\":7"
-                                   : "");
+        = w.clinic->newPatient(R"({"first_name":"Other","last_name":"Patient","birth_date":"1981-01-01",)"
+                               R"("sex":"male","phone":"+40 700 000 002","force":true})");
+    return w;
 }
 
 inline HttpClient& client()
 {
-    return *world().client;
+    return world().clinic->client();
 }
 inline std::map<std::string, std::string> as(const std::string& role)
 {
-    return bearer(world().as[role].accessToken);
+    return world().clinic->as(role);
 }
 
 inline std::string sql(const std::string& statement)
 {
-    return sqlOutput(*world().daemon, statement);
+    return world().clinic->sql(statement);
 }
 
 inline long count(const std::string& table, const std::string& where = "1=1")
 {
-    return countRows(*world().daemon, table, where);
+    return world().clinic->count(table, where);
 }
 
 inline long audited(const std::string& action, std::int64_t patientId, const std::string& role = "")

@@ -22,79 +22,55 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
-#include "IdentityTestSupport.h"
+#include "ClinicFixture.h"
 
 using namespace clinic::test;
 
 struct World {
     std::unique_ptr<TempDir> rules; ///< an empty rules.dir
-    std::unique_ptr<Daemon> daemon;
-    std::unique_ptr<HttpClient> client;
-    std::map<std::string, Account> as; ///< by role; "patient2" is a second patient's account
+    /// Accounts by role (admin, nurse, receptionist, patient); "patient2" is
+    /// a second patient's account.
+    std::unique_ptr<ClinicFixture> clinic;
     std::int64_t patient = 0; ///< the "patient" account's patient
     std::int64_t patient2 = 0; ///< the "patient2" account's patient
 };
 
-inline std::int64_t newPatient(HttpClient& c, const Account& admin, const std::string& first)
+inline std::string bookingPatient(const std::string& first)
 {
-    auto r = c.post("/api/v1/patients",
-        R"({"first_name":")" + first
-            + R"(","last_name":"Booking","birth_date":"1980-01-01","sex":"female",)"
-              R"("phone":"+40 700 000 001","force":true})",
-        bearer(admin.accessToken));
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    return r.json()->getValue<Poco::Int64>("id");
-}
-
-inline void setUpAccounts(World& w)
-{
-    auto& c = *w.client;
-    w.as["admin"] = firstAdmin(*w.daemon, c);
-    w.patient = newPatient(c, w.as["admin"], "Ana");
-    w.patient2 = newPatient(c, w.as["admin"], "Bogdan");
-    for (const std::string role : {"nurse", "receptionist", "patient"})
-        w.as[role] = createAndSignIn(c, w.as["admin"], "book." + role, role,
-            role == "patient" ? "\"patient_id\":" + std::to_string(w.patient) : "");
-    w.as["patient2"] = createAndSignIn(
-        c, w.as["admin"], "book.patient2", "patient", "\"patient_id\":" + std::to_string(w.patient2));
+    return R"({"first_name":")" + first
+        + R"(","last_name":"Booking","birth_date":"1980-01-01","sex":"female",)"
+          R"("phone":"+40 700 000 001","force":true})";
 }
 
 inline World& world()
 {
     static World w;
-    if (w.daemon)
+    if (w.clinic)
         return w;
     w.rules = std::make_unique<TempDir>();
-    Daemon::Options o;
-    o.config["plugins.load"] = "records,scheduling";
-    o.config["auth.rate_limit_per_minute"] = "0";
-    o.config["clock.start"] = "2027-01-01T00:00:00Z";
-    o.config["rules.dir"] = w.rules->path();
-    o.config["http.max_body_bytes"] = "65536";
-    auto daemon = std::make_unique<Daemon>(o);
-    CPPUNIT_ASSERT_MESSAGE(
-        daemon->log(), daemon->log().find("started plugin scheduling") != std::string::npos);
-    w.daemon = std::move(daemon);
-    w.client = std::make_unique<HttpClient>("127.0.0.1", w.daemon->port());
-    try {
-        setUpAccounts(w);
-    } catch (const std::exception& e) {
-        const std::string log = w.daemon->log();
-        w.daemon.reset();
-        throw std::runtime_error(
-            std::string(e.what()) + "\n" + log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
-    }
+    ClinicFixture::Options o;
+    o.daemon.config["clock.start"] = "2027-01-01T00:00:00Z";
+    o.daemon.config["rules.dir"] = w.rules->path();
+    o.daemon.config["http.max_body_bytes"] = "65536";
+    o.accountPrefix = "book";
+    o.roles = {"nurse", "receptionist", "patient"};
+    o.patientJson = bookingPatient("Ana");
+    w.clinic = std::make_unique<ClinicFixture>(o);
+    w.patient = w.clinic->patient();
+    w.patient2 = w.clinic->newPatient(bookingPatient("Bogdan"));
+    w.clinic->addAccount(
+        "patient2", "book.patient2", "patient", "\"patient_id\":" + std::to_string(w.patient2));
     return w;
 }
 
 inline HttpClient& client()
 {
-    return *world().client;
+    return world().clinic->client();
 }
 
 inline std::map<std::string, std::string> as(const std::string& role)
 {
-    return bearer(world().as[role].accessToken);
+    return world().clinic->as(role);
 }
 
 inline std::string str(std::int64_t n)
@@ -109,23 +85,17 @@ inline std::string sql(const Daemon& daemon, const std::string& statement)
 
 inline std::string sql(const std::string& statement)
 {
-    return sqlOutput(*world().daemon, statement);
+    return world().clinic->sql(statement);
 }
 
 inline long count(const std::string& table, const std::string& where = "1=1")
 {
-    return countRows(*world().daemon, table, where);
-}
-
-inline Poco::JSON::Object::Ptr createdJson(const HttpResult& r)
-{
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    return r.json();
+    return world().clinic->count(table, where);
 }
 
 inline std::int64_t created(const HttpResult& r)
 {
-    return createdJson(r)->getValue<Poco::Int64>("id");
+    return createdId(r);
 }
 
 /// An error envelope with this status and code.
@@ -160,30 +130,17 @@ struct Clinic {
 
 inline std::int64_t newLocation(const std::string& zone)
 {
-    return created(client().post("/api/v1/locations",
-        R"({"name":"Clinica )" + zone
-            + R"(","address":"Strada 1","city":"București","county":"București","timezone":")" + zone
-            + R"(","opening_hours":[{"weekday":1,"start":"08:00","end":"20:00"}]})",
-        as("admin")));
+    return world().clinic->newLocation(zone);
 }
 
 inline std::int64_t newService(int minutes)
 {
-    return created(client().post("/api/v1/services",
-        R"({"name":"Consult","department":"cardiology","duration_min":)" + str(minutes)
-            + R"(,"price_minor":35000,"currency":"RON"})",
-        as("admin")));
+    return world().clinic->newService(minutes);
 }
 
 inline std::int64_t newDoctor(std::int64_t location, const std::vector<std::int64_t>& services)
 {
-    std::string ids;
-    for (auto s : services)
-        ids += (ids.empty() ? "" : ",") + str(s);
-    return created(client().post("/api/v1/doctors",
-        R"({"name":"Dr. Booking","specialty":"cardiology","location_id":)" + str(location)
-            + R"(,"service_ids":[)" + ids + "]}",
-        as("admin")));
+    return world().clinic->newDoctor(location, services, "cardiology", "Dr. Booking");
 }
 
 inline void putHours(std::int64_t doctor, std::int64_t location, const std::vector<int>& weekdays,

@@ -31,7 +31,7 @@
 #include <Poco/File.h>
 #include <Poco/JSON/Object.h>
 
-#include "IdentityTestSupport.h"
+#include "ClinicFixture.h"
 
 using namespace clinic::test;
 
@@ -61,50 +61,42 @@ Daemon::Options daemonOptions(const std::string& rulesDir, const std::string& ke
 
 struct World {
     std::unique_ptr<TempDir> dir; ///< the empty rules.dir and the shared JWT key
-    std::unique_ptr<Daemon> daemon;
+    std::unique_ptr<ClinicFixture> clinic; ///< the admin and the "desk" receptionist
     std::unique_ptr<Daemon> second; ///< MariaDB only: another clinicd on the same database
-    std::unique_ptr<HttpClient> client;
-    Account admin, desk;
     std::vector<std::int64_t> patients;
 };
 
 World& world()
 {
     static World w;
-    if (w.daemon)
+    if (w.clinic)
         return w;
     w.dir = std::make_unique<TempDir>();
     Poco::File(w.dir->file("rules")).createDirectories();
     writeFile(w.dir->file("jwt.key"), kJwtSecret);
     ::chmod(w.dir->file("jwt.key").c_str(), 0600);
-    auto daemon = std::make_unique<Daemon>(daemonOptions(w.dir->file("rules"), w.dir->file("jwt.key")));
-    CPPUNIT_ASSERT_MESSAGE(
-        daemon->log(), daemon->log().find("started plugin scheduling") != std::string::npos);
-    w.daemon = std::move(daemon);
-    w.client = std::make_unique<HttpClient>("127.0.0.1", w.daemon->port());
-    auto& c = *w.client;
-    w.admin = firstAdmin(*w.daemon, c, "race.admin");
-    w.desk = createAndSignIn(c, w.admin, "race.desk", "receptionist");
-    for (int i = 0; i < 8; ++i) {
-        auto r = c.post("/api/v1/patients",
-            R"({"first_name":"Race","last_name":"Patient)" + std::string(1, static_cast<char>('A' + i))
-                + R"(","birth_date":"1980-01-0)" + std::to_string(1 + i)
-                + R"(","sex":"female","phone":"+40 700 000 10)" + std::to_string(i) + R"(","force":true})",
-            bearer(w.admin.accessToken));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-        w.patients.push_back(r.json()->getValue<Poco::Int64>("id"));
-    }
+    ClinicFixture::Options o;
+    o.daemon = daemonOptions(w.dir->file("rules"), w.dir->file("jwt.key"));
+    o.adminUsername = "race.admin";
+    o.roles = {};
+    w.clinic = std::make_unique<ClinicFixture>(o);
+    w.clinic->addAccount("desk", "race.desk", "receptionist");
+    for (int i = 0; i < 8; ++i)
+        w.patients.push_back(w.clinic->newPatient(R"({"first_name":"Race","last_name":"Patient)"
+            + std::string(1, static_cast<char>('A' + i)) + R"(","birth_date":"1980-01-0)"
+            + std::to_string(1 + i) + R"(","sex":"female","phone":"+40 700 000 10)" + std::to_string(i)
+            + R"(","force":true})"));
     return w;
 }
 
 std::map<std::string, std::string> admin()
 {
-    return bearer(world().admin.accessToken);
+    return world().clinic->as("admin");
 }
 
 std::string sql(const std::string& statement)
 {
-    return sqlOutput(*world().daemon, statement);
+    return world().clinic->sql(statement);
 }
 
 long scalar(const std::string& statement)
@@ -118,41 +110,23 @@ long scalar(const std::string& statement)
     return -1;
 }
 
-std::int64_t created(const HttpResult& r)
-{
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    return r.json()->getValue<Poco::Int64>("id");
-}
-
 std::int64_t newService(int minutes)
 {
-    return created(world().client->post("/api/v1/services",
-        R"({"name":"Race )" + std::to_string(minutes) + R"(","department":"cardiology","duration_min":)"
-            + std::to_string(minutes) + R"(,"price_minor":20000,"currency":"RON"})",
-        admin()));
+    return world().clinic->newService(minutes, "Race " + std::to_string(minutes), 20000);
 }
 
 /// A doctor offering the services at a Bucharest location, working every
 /// day 08:00-20:00.
 std::int64_t newDoctor(const std::vector<std::int64_t>& services)
 {
-    auto& c = *world().client;
-    const auto location = created(c.post("/api/v1/locations",
-        R"({"name":"Clinica Race","address":"Strada 1","city":"București","county":"București",)"
-        R"("timezone":"Europe/Bucharest","opening_hours":[{"weekday":1,"start":"08:00","end":"20:00"}]})",
-        admin()));
-    std::string ids;
-    for (auto s : services)
-        ids += (ids.empty() ? "" : ",") + std::to_string(s);
-    const auto doctor = created(c.post("/api/v1/doctors",
-        R"({"name":"Dr. Race","specialty":"cardiology","location_id":)" + std::to_string(location)
-            + R"(,"service_ids":[)" + ids + "]}",
-        admin()));
+    auto& clinic = *world().clinic;
+    const auto location = clinic.newLocation("Europe/Bucharest");
+    const auto doctor = clinic.newDoctor(location, services, "cardiology", "Dr. Race");
     std::string hours;
     for (int day = 1; day <= 7; ++day)
         hours += std::string(hours.empty() ? "" : ",") + R"({"weekday":)" + std::to_string(day)
             + R"(,"start":"08:00","end":"20:00","location_id":)" + std::to_string(location) + "}";
-    auto r = c.request(
+    auto r = clinic.client().request(
         "PUT", "/api/v1/doctors/" + std::to_string(doctor) + "/hours", "[" + hours + "]", admin());
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
     return doctor;
@@ -396,8 +370,8 @@ public:
         auto& w = world();
         const auto service = newService(30);
         const auto doctor = newDoctor({service});
-        const auto desk = bearer(w.desk.accessToken);
-        Crowd crowd(kClients, [&](int) { return w.daemon->port(); });
+        const auto desk = w.clinic->as("desk");
+        Crowd crowd(kClients, [&](int) { return w.clinic->daemon().port(); });
         std::vector<double> millis;
         for (int round = 0; round < kRounds; ++round) {
             const auto [day, minute] = slotOf(round, 4);
@@ -434,8 +408,8 @@ public:
         const auto longService = newService(45);
         const auto shortService = newService(30);
         const auto doctor = newDoctor({longService, shortService});
-        const auto desk = bearer(w.desk.accessToken);
-        Crowd crowd(kClients, [&](int) { return w.daemon->port(); });
+        const auto desk = w.clinic->as("desk");
+        Crowd crowd(kClients, [&](int) { return w.clinic->daemon().port(); });
         std::vector<double> millis;
         int longWins = 0;
         long cells = 0;
@@ -482,16 +456,16 @@ public:
         auto& w = world();
         const auto service = newService(30);
         const auto doctor = newDoctor({service});
-        const auto desk = bearer(w.desk.accessToken);
-        auto& c = *w.client;
-        Crowd crowd(kBookers + 1, [&](int) { return w.daemon->port(); });
+        const auto desk = w.clinic->as("desk");
+        auto& c = w.clinic->client();
+        Crowd crowd(kBookers + 1, [&](int) { return w.clinic->daemon().port(); });
         std::vector<double> millis;
         int movedAgainstMany = 0, movedAgainstOne = 0;
         for (int round = 0; round < kRescheduleRounds; ++round) {
             const int day = 4 + round;
             const std::string x = bucharest(day, 9 * 60), y = bucharest(day, 11 * 60);
             const std::string label = "reschedule round " + std::to_string(round);
-            const auto a = created(
+            const auto a = createdId(
                 c.post("/api/v1/appointments", bookingBody(w.patients[0], doctor, service, x), desk));
             const std::string moveBody = R"({"start":")" + y + R"("})";
             double ms = 0;
@@ -572,19 +546,19 @@ public:
         auto& w = world();
         if (!w.second) {
             auto o = daemonOptions(w.dir->file("rules"), w.dir->file("jwt.key"));
-            o.dbUrl = w.daemon->dbUrl();
+            o.dbUrl = w.clinic->daemon().dbUrl();
             w.second = std::make_unique<Daemon>(o);
         }
         const auto service = newService(30);
         const auto doctor = newDoctor({service});
-        const auto desk = bearer(w.desk.accessToken);
+        const auto desk = w.clinic->as("desk");
         // The session and its token are in the shared database, the key in
         // the shared file: the second daemon accepts the same token.
         auto probe = w.second->client();
         auto me = probe.get("/api/v1/appointments?doctor_id=" + std::to_string(doctor), desk);
         CPPUNIT_ASSERT_EQUAL_MESSAGE(me.body, 200, me.status);
 
-        const int firstPort = w.daemon->port(), secondPort = w.second->port();
+        const int firstPort = w.clinic->daemon().port(), secondPort = w.second->port();
         Crowd crowd(kClients, [&](int i) { return i < kClients / 2 ? firstPort : secondPort; });
         std::vector<double> millis;
         int firstWins = 0;

@@ -20,7 +20,7 @@
 #include <Poco/JSON/Parser.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "IdentityTestSupport.h"
+#include "ClinicFixture.h"
 
 using namespace clinic::test;
 
@@ -178,7 +178,7 @@ inline std::vector<std::vector<std::string>> parseCsv(const std::string& text)
 class Site {
 public:
     /// example: a file of lua/examples ("" for the default rules alone).
-    explicit Site(const std::string& example, Daemon::Options o = {})
+    explicit Site(const std::string& example, Daemon::Options o = clinicDaemonOptions())
     {
         writeFile(_rules.file("default.lua"), readFile(sourceDir() + "/lua/rules/default.lua"));
         if (!example.empty())
@@ -190,28 +190,26 @@ public:
         o.config["rules.dir"] = _rules.path();
         if (!o.config.count("clock.start"))
             o.config["clock.start"] = kClockStart;
-        daemon = std::make_unique<Daemon>(o);
-        CPPUNIT_ASSERT_MESSAGE(
-            daemon->log(), daemon->log().find("started plugin scheduling") != std::string::npos);
-        client = std::make_unique<HttpClient>("127.0.0.1", daemon->port());
+        ClinicFixture::Options options;
+        options.daemon = o;
+        options.accounts = false; // a restart on the same database has them
+        _clinic = std::make_unique<ClinicFixture>(options);
+        daemon = &_clinic->daemon();
+        client = &_clinic->client();
     }
 
     /// The first admin and the staff accounts (a fresh database only).
     void signInStaff()
     {
-        admin = firstAdmin(*daemon, *client);
+        admin = _clinic->signInFirstAdmin();
         receptionist
-            = createAndSignIn(*client, admin, "desk." + std::to_string(daemon->port()), "receptionist");
+            = _clinic->addAccount("receptionist", "desk." + std::to_string(daemon->port()), "receptionist");
     }
 
     std::map<std::string, std::string> asAdmin() const { return bearer(admin.accessToken); }
     std::map<std::string, std::string> asDesk() const { return bearer(receptionist.accessToken); }
 
-    static std::int64_t created(const HttpResult& r)
-    {
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-        return r.json()->getValue<Poco::Int64>("id");
-    }
+    static std::int64_t created(const HttpResult& r) { return createdId(r); }
 
     std::int64_t location(const std::string& name, const std::string& address = "Strada 1",
         const std::string& city = "București")
@@ -316,11 +314,11 @@ public:
         return r.json();
     }
 
-    std::string sql(const std::string& statement) { return sqlOutput(*daemon, statement); }
+    std::string sql(const std::string& statement) { return _clinic->sql(statement); }
 
     long count(const std::string& table, const std::string& where = "1=1")
     {
-        return countRows(*daemon, table, where);
+        return _clinic->count(table, where);
     }
 
     /// The reminder jobs of an appointment's first sequence, as sorted
@@ -343,12 +341,13 @@ public:
         return words;
     }
 
-    std::unique_ptr<Daemon> daemon;
-    std::unique_ptr<HttpClient> client;
+    Daemon* daemon = nullptr; ///< the clinic's
+    HttpClient* client = nullptr; ///< the clinic's
     Account admin, receptionist;
 
 private:
     TempDir _rules;
+    std::unique_ptr<ClinicFixture> _clinic;
     int _phones = 0;
 };
 

@@ -83,16 +83,15 @@ public:
     void noShowOnlyAfterTheStart()
     {
         TempDir rules;
-        Daemon::Options o;
-        o.config["plugins.load"] = "records,scheduling";
-        o.config["auth.rate_limit_per_minute"] = "0";
-        o.config["clock.start"] = "2027-01-01T00:04:50Z";
-        o.config["rules.dir"] = rules.path();
-        Daemon d(o);
-        HttpClient c("127.0.0.1", d.port());
-        const auto admin = firstAdmin(d, c);
-        const auto h = bearer(admin.accessToken);
-        const auto patient = newPatient(c, admin, "Ana");
+        ClinicFixture::Options o;
+        o.daemon.config["clock.start"] = "2027-01-01T00:04:50Z";
+        o.daemon.config["rules.dir"] = rules.path();
+        o.roles = {};
+        ClinicFixture k(o);
+        Daemon& d = k.daemon();
+        HttpClient& c = k.client();
+        const auto h = k.as("admin");
+        const auto patient = k.newPatient(bookingPatient("Ana"));
         auto id = [](const HttpResult& r) { return created(r); };
         const auto location = id(c.post("/api/v1/locations",
             R"({"name":"Clinica UTC","address":"Strada 1","city":"București","county":"București",)"

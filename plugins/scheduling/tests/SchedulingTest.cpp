@@ -8,106 +8,53 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
-#include "IdentityTestSupport.h"
+#include "ClinicFixture.h"
 
 using namespace clinic::test;
 
 namespace {
 
-struct World {
-    std::unique_ptr<Daemon> daemon;
-    std::unique_ptr<HttpClient> client;
-    std::map<std::string, Account> as; ///< by role
-};
-
-void setUpAccounts(World& w)
+ClinicFixture& fixture()
 {
-    auto& c = *w.client;
-    w.as["admin"] = firstAdmin(*w.daemon, c);
-    auto r = c.post("/api/v1/patients",
-        R"({"first_name":"Ana","last_name":"Slot","birth_date":"1980-01-01","sex":"female",)"
-        R"("phone":"+40 700 000 001","force":true})",
-        bearer(w.as["admin"].accessToken));
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    const auto patient = r.json()->getValue<Poco::Int64>("id");
-    for (const std::string role : {"doctor", "nurse", "receptionist", "patient"})
-        w.as[role] = createAndSignIn(c, w.as["admin"], "sched." + role, role,
-            role == "patient"      ? "\"patient_id\":" + std::to_string(patient)
-                : role == "doctor" ? "\"doctor_id\":1"
-                                   : "");
-}
-
-World& world()
-{
-    static World w;
-    if (w.daemon)
-        return w;
-    Daemon::Options o;
-    o.config["plugins.load"] = "records,scheduling";
-    o.config["auth.rate_limit_per_minute"] = "0";
-    o.config["clock.start"] = "2027-01-01T00:00:00Z";
-    auto daemon = std::make_unique<Daemon>(o);
-    CPPUNIT_ASSERT_MESSAGE(
-        daemon->log(), daemon->log().find("started plugin scheduling") != std::string::npos);
-    w.daemon = std::move(daemon);
-    w.client = std::make_unique<HttpClient>("127.0.0.1", w.daemon->port());
-    try {
-        setUpAccounts(w);
-    } catch (const std::exception& e) {
-        const std::string log = w.daemon->log();
-        w.daemon.reset();
-        throw std::runtime_error(
-            std::string(e.what()) + "\n" + log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+    static std::unique_ptr<ClinicFixture> c;
+    if (!c) {
+        ClinicFixture::Options o;
+        o.daemon.config["clock.start"] = "2027-01-01T00:00:00Z";
+        o.accountPrefix = "sched";
+        c = std::make_unique<ClinicFixture>(o);
     }
-    return w;
+    return *c;
 }
 
 HttpClient& client()
 {
-    return *world().client;
+    return fixture().client();
 }
 
 std::map<std::string, std::string> as(const std::string& role)
 {
-    return bearer(world().as[role].accessToken);
+    return fixture().as(role);
 }
 
 long count(const std::string& table, const std::string& where = "1=1")
 {
-    return countRows(*world().daemon, table, where);
-}
-
-std::int64_t created(const HttpResult& r)
-{
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
-    return r.json()->getValue<Poco::Int64>("id");
+    return fixture().count(table, where);
 }
 
 std::int64_t newLocation(const std::string& zone, const std::string& city = "București")
 {
-    return created(client().post("/api/v1/locations",
-        R"({"name":"Clinica )" + zone + R"(","address":"Strada 1","city":")" + city
-            + R"(","county":"București","timezone":")" + zone
-            + R"(",)"
-              R"("opening_hours":[{"weekday":1,"start":"08:00","end":"20:00"}]})",
-        as("admin")));
+    return fixture().newLocation(zone, city);
 }
 
 std::int64_t newService(int minutes)
 {
-    return created(client().post("/api/v1/services",
-        R"({"name":"Consult","department":"cardiology","duration_min":)" + std::to_string(minutes)
-            + R"(,"price_minor":35000,"currency":"RON"})",
-        as("admin")));
+    return fixture().newService(minutes);
 }
 
 std::int64_t newDoctor(std::int64_t location, std::int64_t service,
     const std::string& specialty = "cardiology", const std::string& name = "Dr. Test")
 {
-    return created(client().post("/api/v1/doctors",
-        R"({"name":")" + name + R"(","specialty":")" + specialty + R"(","location_id":)"
-            + std::to_string(location) + R"(,"service_ids":[)" + std::to_string(service) + "]}",
-        as("admin")));
+    return fixture().newDoctor(location, {service}, specialty, name);
 }
 
 void putHours(std::int64_t doctor, const std::string& body)
@@ -166,6 +113,7 @@ class SchedulingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(availabilityAcrossDoctorsAndNothingInThePast);
     CPPUNIT_TEST(locationHolidaysCloseTheDay);
     CPPUNIT_TEST(seedDemoTwiceLoadsTheDemoClinicOnce);
+    CPPUNIT_TEST(anAppointmentReadIsAuditedWithTheCallersReason);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -194,11 +142,11 @@ public:
 
         const auto doctor = newDoctor(location, service, "nephrology", "Dr. Ioana Vlădescu");
         auto pd = c.request("PATCH", "/api/v1/doctors/" + std::to_string(doctor),
-            R"({"user_id":)" + std::to_string(world().as["doctor"].id) + "}", as("admin"));
+            R"({"user_id":)" + std::to_string(fixture().account("doctor").id) + "}", as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(pd.body, 200, pd.status);
         auto gd = c.get("/api/v1/doctors/" + std::to_string(doctor), as("patient"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(gd.body, 200, gd.status);
-        CPPUNIT_ASSERT_EQUAL(world().as["doctor"].id, gd.json()->getValue<Poco::Int64>("user_id"));
+        CPPUNIT_ASSERT_EQUAL(fixture().account("doctor").id, gd.json()->getValue<Poco::Int64>("user_id"));
         CPPUNIT_ASSERT_EQUAL(service, gd.json()->getArray("service_ids")->getElement<Poco::Int64>(0));
 
         for (const std::string& q : std::vector<std::string> {"q=vl%C4%83desc", "specialty=nephrology",
@@ -324,7 +272,7 @@ public:
         auto off = c.post(path,
             R"({"start":"2027-01-11T09:30:00+02:00","end":"2027-01-11T08:30:00Z","reason":"meeting"})",
             as("receptionist"));
-        const auto tid = created(off);
+        const auto tid = createdId(off);
         CPPUNIT_ASSERT_EQUAL(
             std::string("2027-01-11T09:30:00+02:00"), off.json()->getValue<std::string>("start"));
         CPPUNIT_ASSERT_EQUAL(
@@ -369,7 +317,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(200, c.get("/api/v1/doctors", as("patient")).status);
         CPPUNIT_ASSERT_EQUAL(200, c.get("/api/v1/locations", as("patient")).status);
         CPPUNIT_ASSERT_EQUAL(200, c.get("/api/v1/services", as("patient")).status);
-        const auto doctor = created(c.post("/api/v1/doctors", doctorBody, as("admin")));
+        const auto doctor = createdId(c.post("/api/v1/doctors", doctorBody, as("admin")));
         const std::string timeOff = "/api/v1/doctors/" + std::to_string(doctor) + "/time-off";
         CPPUNIT_ASSERT_EQUAL(403, c.get(timeOff, as("patient")).status);
         CPPUNIT_ASSERT_EQUAL(403,
@@ -537,7 +485,7 @@ public:
 
     void seedDemoTwiceLoadsTheDemoClinicOnce()
     {
-        auto& d = *world().daemon;
+        auto& d = fixture().daemon();
         for (int round = 0; round < 2; ++round) {
             auto r = runProcess(binary("clinicctl"),
                 {"--config=" + d.configFile(), "seed-demo", "--dir=" + sourceDir() + "/data/demo"});
@@ -557,6 +505,33 @@ public:
         auto r = client().get("/api/v1/doctors?specialty=cardiology&county=Ilfov", as("patient"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         CPPUNIT_ASSERT(r.json()->getArray("items")->size() >= 1);
+    }
+
+    // The audit trail takes the reason from the request itself: the
+    // X-Access-Reason header first, else ?reason=, as the records plugin's
+    // reads always did.
+    void anAppointmentReadIsAuditedWithTheCallersReason()
+    {
+        const auto location = newLocation("Europe/Bucharest");
+        const auto service = newService(30);
+        const auto doctor = newDoctor(location, service);
+        putHours(doctor,
+            R"([{"weekday":1,"start":"08:00","end":"12:00","location_id":)" + std::to_string(location)
+                + "}]");
+        const auto id = createdId(client().post("/api/v1/appointments",
+            R"({"patient_id":)" + std::to_string(fixture().patient()) + R"(,"doctor_id":)"
+                + std::to_string(doctor) + R"(,"service_id":)" + std::to_string(service)
+                + R"(,"start":"2027-01-11T09:00:00+02:00"})",
+            as("receptionist")));
+        const std::string path = "/api/v1/appointments/" + std::to_string(id);
+        auto headers = as("nurse");
+        headers["X-Access-Reason"] = "triage call";
+        CPPUNIT_ASSERT_EQUAL(200, client().get(path + "?reason=ignored", headers).status);
+        CPPUNIT_ASSERT_EQUAL(200, client().get(path + "?reason=second%20opinion", as("nurse")).status);
+        const std::string read = "action = 'appointment.read' AND object_id = '" + std::to_string(id) + "'";
+        CPPUNIT_ASSERT_EQUAL(1L, count("audit_log", read + " AND reason = 'triage call'"));
+        CPPUNIT_ASSERT_EQUAL(1L, count("audit_log", read + " AND reason = 'second opinion'"));
+        CPPUNIT_ASSERT_EQUAL(0L, count("audit_log", read + " AND reason = 'ignored'"));
     }
 };
 
