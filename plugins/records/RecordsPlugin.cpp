@@ -114,6 +114,7 @@ class RecordsPlugin : public clinic::Plugin {
 public:
     std::string name() const override { return "records"; }
     std::string version() const override { return "1.0.0"; }
+    std::vector<std::string> urlPrefixes() const override { return {"/api/v1/records", "/api/v1/patients"}; }
 
     // Long text is TEXT (64 KiB on MariaDB), not ${LONGTEXT}: Poco 1.11's
     // MySQL connector crashes extracting a LONGTEXT column into a string.
@@ -186,7 +187,9 @@ public:
                                                                              : RECORDS_TEMPLATES_SOURCE;
         _documentsDir = host.dataDir() + "/documents";
         Poco::File(_documentsDir).createDirectories();
-        host.services().publish<clinic::PatientRegistry>(clinic::kPatientRegistryService, _patients);
+        host.services().publish<clinic::PatientAccounts>(clinic::kPatientAccountsService, _patients);
+        host.services().publish<clinic::records::PatientRegistry>(
+            clinic::records::kPatientRegistryService, _patients);
 
         auto add = [&](const std::string& method, const std::string& pattern, std::set<std::string> roles,
                        Response (RecordsPlugin::*fn)(Request&), const std::string& summary,

@@ -21,8 +21,8 @@
 #include "clinic/Events.h"
 #include "clinic/Jobs.h"
 #include "clinic/Json.h"
-#include "clinic/Patients.h"
 #include "clinic/Rules.h"
+#include "clinic/records/PatientRegistry.h"
 
 using namespace Poco::Data::Keywords;
 using clinic::HttpError;
@@ -283,7 +283,7 @@ public:
 
 private:
     clinic::Host& _host;
-    std::shared_ptr<clinic::PatientRegistry> _patients;
+    std::shared_ptr<clinic::records::PatientRegistry> _patients;
     prometheus::Counter* _created = nullptr;
     prometheus::Counter* _slotTaken = nullptr;
     prometheus::Counter* _ruleRejected = nullptr;
@@ -723,7 +723,8 @@ private:
 
 void AppointmentBook::Impl::start()
 {
-    _patients = _host.services().find<clinic::PatientRegistry>(clinic::kPatientRegistryService);
+    _patients = _host.services().find<clinic::records::PatientRegistry>(
+        clinic::records::kPatientRegistryService);
     if (!_patients)
         throw std::runtime_error("the records plugin's patient registry is not published");
     _horizonDays = _host.config().getInt64("scheduling.booking_horizon_days", 366);

@@ -21,6 +21,7 @@
 #include <Poco/Tuple.h>
 #include <Poco/UTF8String.h>
 
+#include "AppointmentLookup.h"
 #include "Appointments.h"
 #include "Directory.h"
 #include "TimeZone.h"
@@ -73,6 +74,13 @@ public:
     std::string name() const override { return "scheduling"; }
     std::string version() const override { return "0.1.0"; }
     std::vector<std::string> dependencies() const override { return {"records"}; }
+    // Every route the plugin serves lies under one of these.
+    std::vector<std::string> urlPrefixes() const override
+    {
+        return {"/api/v1/scheduling", "/api/v1/locations", "/api/v1/services", "/api/v1/doctors",
+            "/api/v1/availability", "/api/v1/appointments", "/api/v1/waitlist", "/api/v1/stats/dashboard",
+            "/api/v1/reports/monthly"};
+    }
 
     std::vector<clinic::Migration> migrations() const override
     {
@@ -175,6 +183,8 @@ public:
             " patient_id)");
         _book = std::make_unique<AppointmentBook>(host);
         _book->start();
+        host.services().publish<clinic::scheduling::AppointmentLookup>(
+            clinic::scheduling::kAppointmentLookupService, makeAppointmentLookup(host.database()));
     }
 
     std::string loadDemoData(clinic::Host& host, const std::string& demoDir) override
@@ -994,7 +1004,8 @@ private:
                 throw HttpError::validation({{"patient_id", "no such patient"}});
             // The patient's age, sex and history shaped these slots: a read.
             _host->audit().record(req,
-                clinic::AuditEvent {"availability.read", "patient", std::to_string(*patientId), *patientId, "ok", ""});
+                clinic::AuditEvent {
+                    "availability.read", "patient", std::to_string(*patientId), *patientId, "ok", ""});
         }
         struct Slot {
             std::int64_t start, end;
