@@ -5,6 +5,7 @@
 
 #include <Poco/Data/Session.h>
 
+#include "NoteStore.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
@@ -66,6 +67,10 @@ public:
                 return clinic::Response::json(out);
             },
             "example: read a note"});
+
+        // Other plugins read notes through example.notes.v1, never the table.
+        host.services().publish<clinic::example::Notes>(
+            clinic::example::kNotesService, example::makeNoteStore(db));
 
         host.addReadinessCheck("notes", [] { return clinic::ReadinessResult {true, ""}; });
         host.onReload([this, &host] {
