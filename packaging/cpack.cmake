@@ -23,7 +23,9 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, tzdata")
+# libdate-tz3 reads tzdata for the scheduling plugin; shlibdeps finds it too,
+# named here so the package says so even when the plugin is built elsewhere.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, tzdata, libdate-tz3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "mariadb-server, prometheus")
 list(APPEND CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

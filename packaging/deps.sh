@@ -7,7 +7,7 @@ packages=(
   # build
   cmake g++ make pkg-config ccache
   libpoco-dev liblua5.4-dev prometheus-cpp-dev libcppunit-dev libssl-dev
-  libmariadb-dev libsqlite3-dev
+  libmariadb-dev libsqlite3-dev libhowardhinnant-date-dev
   # run and demo
   openssl curl ca-certificates tzdata
   # tests: a real MariaDB server, SMTP and iCalendar peers, load generator

@@ -9,6 +9,7 @@
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -36,9 +37,7 @@ public:
                 clinic::FieldReader in(req.jsonObject());
                 std::string text = in.requiredString("text", 1, 200);
                 in.finish();
-                Poco::Int64 at
-                    = std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch())
-                          .count();
+                Poco::Int64 at = clinic::nowSeconds(clock);
                 Poco::Int64 id = 0;
                 db.transact([&](clinic::Transaction& tx) {
                     tx.session() << "INSERT INTO example_notes (text, created_at) VALUES (?, ?)", use(text),

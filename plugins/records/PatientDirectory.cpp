@@ -12,6 +12,7 @@
 #include <Poco/Tuple.h>
 
 #include "RecordChecks.h"
+#include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -117,7 +118,7 @@ PatientDirectory::PatientDirectory(clinic::Host& host)
 
 std::int64_t PatientDirectory::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_host.clock().now().time_since_epoch()).count();
+    return clinic::nowSeconds(_host.clock());
 }
 
 std::string PatientDirectory::today() const

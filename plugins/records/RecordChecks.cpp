@@ -4,14 +4,9 @@
 #include <cstdio>
 #include <ctime>
 
-#include <Poco/DateTime.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
-#include <Poco/DateTimeParser.h>
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 #include <Poco/TextIterator.h>
-#include <Poco/Timestamp.h>
 #include <Poco/UTF8Encoding.h>
 #include <Poco/UTF8String.h>
 
@@ -216,49 +211,6 @@ bool isIcd10Code(const std::string& code)
             && !std::isupper(static_cast<unsigned char>(code[i])))
             return false;
     return true;
-}
-
-std::optional<std::int64_t> parseRfc3339(const std::string& text)
-{
-    // Poco accepts too much (no offset, single-digit fields), so the shape is
-    // checked first: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
-    if (text.size() < 20 || text.size() > 40 || !isCalendarDate(text.substr(0, 10))
-        || (text[10] != 'T' && text[10] != 't') || !allDigits(text, 11, 2) || text[13] != ':'
-        || !allDigits(text, 14, 2) || text[16] != ':' || !allDigits(text, 17, 2))
-        return std::nullopt;
-    std::size_t i = 19;
-    if (i < text.size() && text[i] == '.') {
-        ++i;
-        const std::size_t start = i;
-        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
-            ++i;
-        if (i == start)
-            return std::nullopt;
-    }
-    const std::string zone = text.substr(i);
-    int offsetMinutes = 0;
-    if (zone == "Z" || zone == "z") {
-    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && allDigits(zone, 1, 2)
-        && zone[3] == ':' && allDigits(zone, 4, 2)) {
-        offsetMinutes = std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(4, 2));
-        if (zone[0] == '-')
-            offsetMinutes = -offsetMinutes;
-    } else {
-        return std::nullopt;
-    }
-    const int hour = std::stoi(text.substr(11, 2)), minute = std::stoi(text.substr(14, 2)),
-              second = std::stoi(text.substr(17, 2));
-    if (hour > 23 || minute > 59 || second > 60)
-        return std::nullopt;
-    Poco::DateTime local(std::stoi(text.substr(0, 4)), std::stoi(text.substr(5, 2)),
-        std::stoi(text.substr(8, 2)), hour, minute, second == 60 ? 59 : second);
-    return static_cast<std::int64_t>(local.timestamp().epochTime()) - offsetMinutes * 60;
-}
-
-std::string formatRfc3339(std::int64_t seconds)
-{
-    Poco::Timestamp ts = Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(seconds));
-    return Poco::DateTimeFormatter::format(ts, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::string nameKey(const std::string& name)

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "clinic/Time.h"
+
 namespace records {
 
 /// A real calendar date YYYY-MM-DD between 1900-01-01 and today (given as
@@ -26,11 +28,10 @@ bool isRomanianCnp(const std::string& cnp);
 /// characters (J06.9, I10, E11.65, S72.001A).
 bool isIcd10Code(const std::string& code);
 
-/// An RFC 3339 instant with an explicit offset (or Z): seconds since the epoch.
-std::optional<std::int64_t> parseRfc3339(const std::string& text);
-
-/// Seconds since the epoch as RFC 3339 UTC ("2026-12-01T07:30:00Z").
-std::string formatRfc3339(std::int64_t seconds);
+/// Instants are the SDK's, so records and the other plugins read and write
+/// them alike (an offset required, "2026-12-01T07:30:00Z" out).
+using clinic::formatRfc3339;
+using clinic::parseRfc3339;
 
 /// The search key of a name: lower-cased, diacritics folded to ASCII where
 /// known (ă -> a, ș -> s, é -> e, ß -> ss), whitespace collapsed.

@@ -1,5 +1,9 @@
 #include "TimeZone.h"
 
+#include <date/tz.h>
+
+#include "clinic/Time.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -127,28 +131,6 @@ std::int64_t dayOf(const PosixRule::When& w, int y)
     return day;
 }
 
-std::int64_t readBig(const std::string& d, std::size_t pos, int bytes)
-{
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i)
-        v = (v << 8) | static_cast<unsigned char>(d[pos + static_cast<std::size_t>(i)]);
-    if (bytes == 4)
-        return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-    return static_cast<std::int64_t>(v);
-}
-
-bool validName(const std::string& name)
-{
-    if (name.empty() || name.size() > 64 || name.front() == '/' || name.find("..") != std::string::npos)
-        return false;
-    if (name.rfind("right/", 0) == 0 || name.rfind("posix/", 0) == 0)
-        return false;
-    for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'))
-            return false;
-    return std::isupper(static_cast<unsigned char>(name.front())) != 0;
-}
-
 } // namespace
 
 std::int64_t daysFromCivil(int y, int m, int d)
@@ -194,61 +176,20 @@ std::optional<std::int64_t> parseDate(const std::string& t)
 
 std::string formatWithOffset(std::int64_t utc, std::int32_t offset)
 {
-    const std::int64_t local = utc + offset;
-    const std::int64_t days = floorDiv(local, 86400);
-    const std::int64_t secs = local - days * 86400;
-    int y = 0, m = 0, d = 0;
-    civilFromDays(days, y, m, d);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, static_cast<int>(secs / 3600),
-        static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-    std::string out = buf;
+    // The wall-clock time written as if it were UTC, then its offset for the Z.
+    std::string out = clinic::formatRfc3339(utc + offset);
     if (offset == 0)
-        return out + "Z";
+        return out;
+    out.pop_back();
     const int a = std::abs(offset);
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', a / 3600, a / 60 % 60);
     return out + buf;
 }
 
 std::optional<std::int64_t> parseInstant(const std::string& t)
 {
-    if (t.size() < 20 || (t[10] != 'T' && t[10] != 't'))
-        return std::nullopt;
-    auto day = parseDate(t.substr(0, 10));
-    if (!day || t[13] != ':' || t[16] != ':')
-        return std::nullopt;
-    for (std::size_t i : {11, 12, 14, 15, 17, 18})
-        if (!std::isdigit(static_cast<unsigned char>(t[i])))
-            return std::nullopt;
-    const int hh = std::stoi(t.substr(11, 2)), mm = std::stoi(t.substr(14, 2)),
-              ss = std::stoi(t.substr(17, 2));
-    if (hh > 23 || mm > 59 || ss > 59)
-        return std::nullopt;
-    std::size_t pos = 19;
-    if (pos < t.size() && t[pos] == '.') {
-        ++pos;
-        std::size_t start = pos;
-        while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos])))
-            ++pos;
-        if (pos == start)
-            return std::nullopt;
-    }
-    std::int32_t offset = 0;
-    if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z') && pos + 1 == t.size()) {
-        offset = 0;
-    } else if (pos + 6 == t.size() && (t[pos] == '+' || t[pos] == '-') && t[pos + 3] == ':'
-        && std::isdigit(static_cast<unsigned char>(t[pos + 1]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 2]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 4]))
-        && std::isdigit(static_cast<unsigned char>(t[pos + 5]))) {
-        const int oh = std::stoi(t.substr(pos + 1, 2)), om = std::stoi(t.substr(pos + 4, 2));
-        if (oh > 23 || om > 59)
-            return std::nullopt;
-        offset = (t[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    } else {
-        return std::nullopt;
-    }
-    return *day * 86400 + hh * 3600 + mm * 60 + ss - offset;
+    return clinic::parseRfc3339(t);
 }
 
 std::optional<PosixRule> PosixRule::parse(const std::string& s)
@@ -298,63 +239,33 @@ std::int32_t PosixRule::offsetAt(std::int64_t utc) const
     return dst ? dstOffset : stdOffset;
 }
 
-std::shared_ptr<const TimeZone> TimeZone::fromTzif(const std::string& name, const std::string& d)
+namespace {
+
+/// The POSIX TZ rule at the end of a version 2+ TZif file: the text between
+/// its last two newlines (the rule itself holds none); none in version 1.
+std::optional<PosixRule> footerOf(const std::string& path)
 {
-    if (d.size() < 44 || d.compare(0, 4, "TZif") != 0)
-        return nullptr;
-    auto counts = [&](std::size_t at, std::int64_t c[6]) {
-        for (int i = 0; i < 6; ++i)
-            c[i] = readBig(d, at + 20 + static_cast<std::size_t>(i) * 4, 4);
-    };
-    std::int64_t c[6]; // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-    counts(0, c);
-    std::size_t pos = 44;
-    int timeSize = 4;
-    if (d[4] >= '2') {
-        pos += static_cast<std::size_t>(c[3] * 4 + c[3] + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0]);
-        if (d.size() < pos + 44 || d.compare(pos, 4, "TZif") != 0)
-            return nullptr;
-        counts(pos, c);
-        pos += 44;
-        timeSize = 8;
-    }
-    const std::size_t timecnt = static_cast<std::size_t>(c[3]), typecnt = static_cast<std::size_t>(c[4]);
-    const std::size_t need = timecnt * static_cast<std::size_t>(timeSize) + timecnt + typecnt * 6
-        + static_cast<std::size_t>(c[5]) + static_cast<std::size_t>(c[2]) * (timeSize + 4)
-        + static_cast<std::size_t>(c[1] + c[0]);
-    if (typecnt == 0 || d.size() < pos + need)
-        return nullptr;
-    auto zone = std::make_shared<TimeZone>();
-    zone->_name = name;
-    const std::size_t idxAt = pos + timecnt * static_cast<std::size_t>(timeSize);
-    const std::size_t typesAt = idxAt + timecnt;
-    std::vector<std::int32_t> offsets(typecnt);
-    for (std::size_t i = 0; i < typecnt; ++i)
-        offsets[i] = static_cast<std::int32_t>(readBig(d, typesAt + i * 6, 4));
-    zone->_initialOffset = offsets[0];
-    for (std::size_t i = 0; i < timecnt; ++i) {
-        const auto type = static_cast<unsigned char>(d[idxAt + i]);
-        if (type >= typecnt)
-            return nullptr;
-        zone->_transitions.push_back(readBig(d, pos + i * static_cast<std::size_t>(timeSize), timeSize));
-        zone->_offsetAfter.push_back(offsets[type]);
-    }
-    if (timeSize == 8) {
-        const std::size_t footerAt = pos + need;
-        if (footerAt < d.size() && d[footerAt] == '\n') {
-            const std::size_t close = d.find('\n', footerAt + 1);
-            if (close != std::string::npos && close > footerAt + 1)
-                zone->_footer = PosixRule::parse(d.substr(footerAt + 1, close - footerAt - 1));
-        }
-    }
-    return zone;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    const std::string d = bytes.str();
+    if (!in || d.size() < 46 || d.compare(0, 4, "TZif") != 0 || d[4] < '2' || d.back() != '\n')
+        return std::nullopt;
+    const std::size_t open = d.rfind('\n', d.size() - 2);
+    if (open == std::string::npos || open + 2 >= d.size())
+        return std::nullopt;
+    return PosixRule::parse(d.substr(open + 1, d.size() - open - 2));
 }
+
+} // namespace
 
 std::shared_ptr<const TimeZone> TimeZone::find(const std::string& name)
 {
     static std::mutex mutex;
     static std::map<std::string, std::shared_ptr<const TimeZone>> cache;
-    if (!validName(name))
+    // IANA names start with a capital; the tzdb directory also lists
+    // "localtime", the host's own zone, which is no zone a clinic can name.
+    if (name.empty() || !std::isupper(static_cast<unsigned char>(name.front())))
         return nullptr;
     {
         std::lock_guard<std::mutex> lock(mutex);
@@ -362,36 +273,45 @@ std::shared_ptr<const TimeZone> TimeZone::find(const std::string& name)
         if (it != cache.end())
             return it->second;
     }
-    const char* dir = std::getenv("TZDIR");
-    std::ifstream in(std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + name, std::ios::binary);
-    if (!in)
-        return nullptr;
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in.good() && !in.eof())
-        return nullptr;
-    auto zone = fromTzif(name, bytes.str());
-    if (!zone)
-        return nullptr;
+    const date::time_zone* found = nullptr;
+    try {
+        found = date::locate_zone(name);
+    } catch (const std::exception&) {
+        return nullptr; // not a zone the tzdb lists
+    }
+    auto zone = std::make_shared<TimeZone>();
+    zone->_name = name;
+    zone->_zone = found;
+    // The period in force far in the future starts at the last transition
+    // the file lists (the earliest instant for a zone without transitions).
+    const auto last = found->get_info(date::sys_days {date::year {9999} / 1 / 1});
+    zone->_lastListed = last.begin.time_since_epoch().count();
+    // The library reads the same directory; it does not honour TZDIR.
+    zone->_footer = footerOf("/usr/share/zoneinfo/" + found->name());
     std::lock_guard<std::mutex> lock(mutex);
-    cache[name] = zone;
-    return zone;
+    return cache.emplace(name, zone).first->second;
 }
 
 std::int32_t TimeZone::offsetAt(std::int64_t utc) const
 {
-    if (_transitions.empty())
-        return _footer ? _footer->offsetAt(utc) : _initialOffset;
-    if (utc < _transitions.front())
-        return _initialOffset;
-    if (utc >= _transitions.back() && _footer)
+    if (_footer && utc >= _lastListed)
         return _footer->offsetAt(utc);
-    auto it = std::upper_bound(_transitions.begin(), _transitions.end(), utc);
-    return _offsetAfter[static_cast<std::size_t>(it - _transitions.begin()) - 1];
+    const auto info = _zone->get_info(date::sys_seconds {std::chrono::seconds {utc}});
+    return static_cast<std::int32_t>(info.offset.count());
 }
 
 std::vector<std::int64_t> TimeZone::toUtc(std::int64_t local) const
 {
+    // Well before the last listed transition the library answers in one
+    // lookup; near and after it the footer rule decides, so probe offsets.
+    if (!_footer || local + 2 * 86400 < _lastListed) {
+        const auto info = _zone->get_info(date::local_seconds {std::chrono::seconds {local}});
+        if (info.result == date::local_info::nonexistent)
+            return {};
+        if (info.result == date::local_info::unique)
+            return {local - info.first.offset.count()};
+        return {local - info.first.offset.count(), local - info.second.offset.count()};
+    }
     std::vector<std::int32_t> candidates
         = {offsetAt(local - 86400), offsetAt(local), offsetAt(local + 86400)};
     std::vector<std::int64_t> out;

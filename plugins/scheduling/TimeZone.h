@@ -1,16 +1,25 @@
 #pragma once
 
-// IANA time zones read from the operating system's tzdb (/usr/share/zoneinfo
-// TZif files, version 2+ 64-bit data plus the POSIX TZ footer for instants
-// after the last listed transition). C++17 has no zone support and setting
-// TZ per conversion is not thread-safe; a loaded zone is immutable and safe
-// to share between threads.
+// IANA time zones of the operating system's tzdb (/usr/share/zoneinfo),
+// looked up and read by Howard Hinnant's date library (libdate-tz, built by
+// Debian with USE_OS_TZDB). C++17 has no zone support and setting TZ per
+// conversion is not thread-safe; a zone is immutable and safe to share
+// between threads.
+//
+// That library, reading the OS tzdb, ignores the POSIX TZ rule at the end of
+// each TZif file, so after the last listed transition (2037 in Debian's
+// files, 1996 in "slim" ones) it would keep one offset for ever and lose DST.
+// PosixRule applies that rule from the last listed transition on.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace date {
+class time_zone;
+}
 
 namespace scheduling {
 
@@ -32,7 +41,7 @@ struct PosixRule {
 class TimeZone {
 public:
     /// The zone of this IANA name, or nullptr if the name is not a zone the
-    /// system knows. Names are checked before any file is opened.
+    /// system's tzdb lists (only listed names reach a file, so no path can).
     static std::shared_ptr<const TimeZone> find(const std::string& name);
 
     const std::string& name() const { return _name; }
@@ -43,15 +52,11 @@ public:
     /// (spring forward), two in an overlap (fall back).
     std::vector<std::int64_t> toUtc(std::int64_t local) const;
 
-    /// Builds a zone from TZif bytes (exposed for tests).
-    static std::shared_ptr<const TimeZone> fromTzif(const std::string& name, const std::string& data);
-
 private:
     std::string _name;
-    std::vector<std::int64_t> _transitions;
-    std::vector<std::int32_t> _offsetAfter; ///< offset from each transition on
-    std::int32_t _initialOffset = 0;
-    std::optional<PosixRule> _footer;
+    const date::time_zone* _zone = nullptr; ///< owned by the library's tzdb, lives as long as the process
+    std::int64_t _lastListed = 0; ///< UTC start of the last period the TZif file lists
+    std::optional<PosixRule> _footer; ///< the file's rule for instants from _lastListed on
 };
 
 /// a / b rounded towards minus infinity (days of instants before 1970).

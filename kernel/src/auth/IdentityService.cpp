@@ -14,6 +14,7 @@
 #include "auth/UserDirectory.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
+#include "clinic/Time.h"
 
 namespace clinic {
 
@@ -133,7 +134,7 @@ const std::string& IdentityService::decoyHash()
 
 Poco::Int64 IdentityService::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_clock.now().time_since_epoch()).count();
+    return clinic::nowSeconds(_clock);
 }
 
 void IdentityService::addRoutes(const std::function<void(Route)>& add)

@@ -7,6 +7,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/String.h>
 
+#include "clinic/Time.h"
+
 using namespace Poco::Data::Keywords;
 
 namespace clinic {
@@ -33,7 +35,7 @@ std::string LoginThrottle::addressSubject(const std::string& address)
 
 Poco::Int64 LoginThrottle::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_clock.now().time_since_epoch()).count();
+    return clinic::nowSeconds(_clock);
 }
 
 Poco::Int64 LoginThrottle::retryAfter(

@@ -1,5 +1,6 @@
 #include "auth/SessionStore.h"
 #include "auth/Hex.h"
+#include "clinic/Time.h"
 
 #include <algorithm>
 #include <chrono>
@@ -81,7 +82,7 @@ std::string SessionStore::randomToken(std::size_t bytes)
 
 Poco::Int64 SessionStore::nowSeconds() const
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(_clock.now().time_since_epoch()).count();
+    return clinic::nowSeconds(_clock);
 }
 
 std::string SessionStore::issue(Transaction& tx, const std::string& sessionId, Poco::Int64 at)
