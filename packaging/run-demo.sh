@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts clinicd from a build tree on the demo clinic: SQLite under
-# BUILD/demo, listening on 127.0.0.1:8080 (CLINICD_HTTP_PORT overrides),
-# every product plugin loaded, the demo data seeded and an admin account
-# made on first run. Runs in the foreground; Ctrl-C stops it.
+# BUILD/demo, listening on 127.0.0.1:8780 (CLINICD_HTTP_PORT overrides), not
+# the production 8080, so it never meets an installed clinicd. It loads every
+# product plugin, seeds the demo data and makes an admin account on first
+# run. Runs in the foreground; Ctrl-C stops it.
 set -euo pipefail
 
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,7 +24,7 @@ config="$demo/clinicd.properties"
 cat > "$config" <<CONF
 # Written by packaging/run-demo.sh: the demo clinic from a build tree.
 http.address = 127.0.0.1
-http.port = 8080
+http.port = 8780
 data.dir = $demo/data
 db.url = sqlite:$demo/data/clinicd.db
 plugins.dir = $build/lib/plugins
@@ -46,7 +47,7 @@ if [ -x "$ctl" ]; then
   fi
 fi
 
-port="${CLINICD_HTTP_PORT:-8080}"
+port="${CLINICD_HTTP_PORT:-8780}"
 echo
 echo "clinicd demo clinic on http://127.0.0.1:$port  (plugins: ${plugins:-none})"
 echo "  health:  curl http://127.0.0.1:$port/health/ready"

@@ -47,6 +47,14 @@ int ConfigCheck::run(
             }
         }
         kernel.loadPlugins();
+        // The plugins declare their rule hooks as they would at start, so the
+        // scripts are checked against every hook and a function no plugin
+        // declared (a misspelt hook, say) is named with its file and line.
+        rules::RuleEngineImpl engine(config->getString("rules.dir"),
+            {static_cast<long>(config->getInt64("rules.instruction_budget")),
+                static_cast<std::size_t>(config->getInt64("rules.memory_limit_bytes"))},
+            nullptr);
+        kernel.declareRuleHooks(engine);
         for (const auto& p : kernel.plugins().plugins()) {
             if (p->state == "failed")
                 error("plugins.load: plugin " + p->name + ": " + p->error);
@@ -55,9 +63,7 @@ int ConfigCheck::run(
         }
         // The build and self-check a reload does, so a broken script is named
         // with its file and line before systemd starts the daemon with it.
-        const auto rules = rules::RuleEngineImpl::check(config->getString("rules.dir"),
-            {static_cast<long>(config->getInt64("rules.instruction_budget")),
-                static_cast<std::size_t>(config->getInt64("rules.memory_limit_bytes"))});
+        const auto rules = engine.check();
         if (!rules.ok) {
             error(
                 "rules.dir: " + (rules.error.file.empty() ? "" : rules.info.dir + "/") + rules.error.text());
@@ -69,6 +75,8 @@ int ConfigCheck::run(
                 hooks += (hooks.empty() ? "" : ", ") + h;
             out << "rules: " << rules.info.files.size() << " script(s) in " << rules.info.dir
                 << ": ok (hooks: " << (hooks.empty() ? "none" : hooks) << ")\n";
+            for (const auto& w : rules.info.warnings)
+                out << "warning: rules.dir: " << rules.info.dir << "/" << w << "\n";
         }
         if (dbOpen) {
             for (const auto& [owner, count] : kernel.pendingMigrations())

@@ -67,6 +67,7 @@ public:
         , _events(kernel.events(), _plugin)
         , _jobs(kernel.jobs(), _plugin)
         , _services(kernel.services(), _plugin)
+        , _rules(kernel.rules(), _plugin)
     {
     }
 
@@ -81,7 +82,7 @@ public:
     std::string dataDir() const override { return _kernel.dataDir(); }
     AuditTrail& audit() override { return _kernel.audit(); }
     const AccessPolicy& access() const override { return _kernel.access(); }
-    RuleEngine& rules() override { return _kernel.rules(); }
+    RuleEngine& rules() override { return _rules; }
     EventBus& events() override { return _events; }
     JobQueue& jobs() override { return _jobs; }
     void addReadinessCheck(const std::string& name, std::function<ReadinessResult()> check) override
@@ -128,6 +129,7 @@ private:
     StagedEventBus _events;
     StagedJobQueue _jobs;
     PluginServices _services;
+    rules::PluginRules _rules;
 };
 
 std::vector<Migration> kernelMigrations()
@@ -298,6 +300,10 @@ void Kernel::startPlugins()
         rules::SandboxLimits {static_cast<long>(_config->getInt64("rules.instruction_budget")),
             static_cast<std::size_t>(_config->getInt64("rules.memory_limit_bytes"))},
         _registry.get());
+    // Every plugin declares its hooks first, so the first generation is
+    // checked against all of them and a function no plugin declared is
+    // reported (by the reload's log) once, with everything known.
+    declareRuleHooks(*_rules);
     const auto loaded = _rules->reload();
     if (!loaded.ok)
         throw std::runtime_error("rules: " + loaded.error.text());
@@ -338,7 +344,23 @@ void Kernel::startPlugins()
             _log.information("started plugin %s %s", p->name, p->version);
         }
     }
+    // A plugin that failed owns no hooks: the listing drops them and a
+    // script defining them is warned about at the next reload.
+    for (const auto& p : _plugins->plugins())
+        if (p->state == "failed")
+            _rules->withdraw(p->name);
     updatePluginMetrics();
+}
+
+void Kernel::declareRuleHooks(rules::RuleEngineImpl& engine)
+{
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "loaded" || !p->instance)
+            continue;
+        rules::PluginRules view(engine, p->name);
+        if (!_plugins->guarded(*p, "declareRuleHooks", [&] { p->instance->declareRuleHooks(view); }))
+            engine.withdraw(p->name);
+    }
 }
 
 std::vector<std::string> Kernel::loadDemoData(const std::string& dir)
@@ -603,7 +625,16 @@ void Kernel::startHttp()
     options.queue = _config->getInt("http.queue");
     options.maxBodyBytes = static_cast<std::size_t>(_config->getInt64("http.max_body_bytes"));
     options.timeoutSeconds = _config->getInt("http.timeout_seconds");
-    options.keepAliveSeconds = _config->getInt("http.keepalive_seconds");
+    // http.keepalive_seconds is the key's old spelling; a config that still sets it is honoured.
+    options.keepAliveSeconds = _config->has("http.keepalive_seconds")
+        ? _config->getInt("http.keepalive_seconds")
+        : _config->getInt("http.keep_alive_seconds");
+    options.headerTimeoutSeconds = _config->getInt("http.header_timeout_seconds");
+    options.bodyMinBytesPerSecond
+        = static_cast<std::size_t>(_config->getInt64("http.body_min_bytes_per_second"));
+    options.maxHeaderBytes = static_cast<std::size_t>(_config->getInt("http.max_header_bytes"));
+    options.maxConnections = _config->getInt("http.max_connections");
+    options.maxConnectionsPerClient = _config->getInt("http.max_connections_per_client");
     options.tlsCert = _config->getString("http.tls.cert", "");
     options.tlsKey = _config->getString("http.tls.key", "");
     for (const auto& origin : splitList(_config->getString("http.cors_origins", "")))

@@ -55,8 +55,14 @@ public:
     void migratePlugins();
 
     /// Starts plugins in dependency order; a plugin whose start throws is
-    /// failed, and so is everything that requires it.
+    /// failed, and so is everything that requires it. First every plugin
+    /// declares its rule hooks, then the rules load.
     void startPlugins();
+
+    /// Lets every loaded plugin declare its Lua hooks to engine, in start
+    /// order; a plugin whose declaration throws is failed (--check-config
+    /// runs this on an engine of its own).
+    void declareRuleHooks(rules::RuleEngineImpl& engine);
 
     /// Registers the kernel's own routes and serves HTTP.
     void startHttp();

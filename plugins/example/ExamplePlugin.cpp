@@ -1,6 +1,8 @@
 // The smallest useful clinicd plugin: one table, two routes, a readiness
-// check and a reload hook. Copy this folder to start a new plugin.
+// check, a reload hook and a Lua rule hook of its own (before_note). Copy
+// this folder to start a new plugin.
 
+#include <algorithm>
 #include <atomic>
 
 #include <Poco/Data/Session.h>
@@ -9,11 +11,19 @@
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
+#include "clinic/Rules.h"
 #include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace {
+
+/// UTF-8 characters, as the 200-character limit counts them.
+Poco::Int64 characters(const std::string& text)
+{
+    return std::count_if(
+        text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
 
 class ExamplePlugin : public clinic::Plugin {
 public:
@@ -27,16 +37,40 @@ public:
              "NULL)${TABLE}"}}};
     }
 
+    /// The clinic may decide in Lua whether a note is kept: the plugin owns
+    /// the hook, so it declares it here, with what the script gets and
+    /// answers and what an error means (a refused note, never a silent save).
+    void declareRuleHooks(clinic::RuleEngine& rules) override
+    {
+        rules.declare(
+            {"before_note", "{text, length} -> true | false, \"reason\"", clinic::RuleFailure::FailClosed});
+    }
+
     void start(clinic::Host& host) override
     {
         clinic::Database& db = host.database();
         const clinic::Clock& clock = host.clock();
+        clinic::RuleEngine& rules = host.rules();
+        Poco::Logger& log = host.logger();
 
         host.router().add({"POST", "/api/v1/example/notes", clinic::Access::open(),
-            [&db, &clock](clinic::Request& req) {
+            [&db, &clock, &rules, &log](clinic::Request& req) {
                 clinic::FieldReader in(req.jsonObject());
                 std::string text = in.requiredString("text", 1, 200);
                 in.finish();
+                // Asked before the write: a script never runs inside a transaction.
+                auto ctx = clinic::makeObject();
+                ctx->set("text", text);
+                ctx->set("length", characters(text));
+                const clinic::RuleDecision decision = clinic::decide(rules, "before_note", ctx);
+                if (decision.failed())
+                    log.error("before_note rule failed: " + decision.error);
+                if (!decision.allowed) {
+                    auto details = clinic::makeObject();
+                    details->set("rule", "before_note");
+                    details->set("reason", decision.reason);
+                    throw clinic::HttpError(422, "RULE_REJECTED", decision.reason, details);
+                }
                 Poco::Int64 at = clinic::nowSeconds(clock);
                 Poco::Int64 id = 0;
                 db.transact([&](clinic::Transaction& tx) {

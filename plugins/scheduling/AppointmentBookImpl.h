@@ -24,6 +24,7 @@
 
 #include "Appointments.h"
 #include "Directory.h"
+#include "SchedulingRules.h"
 #include "TimeZone.h"
 #include "clinic/Access.h"
 #include "clinic/Host.h"
@@ -131,7 +132,7 @@ private:
     prometheus::Counter* _cancelled = nullptr;
     prometheus::Counter* _noShows = nullptr;
     prometheus::Gauge* _waiting = nullptr;
-    std::vector<clinic::Reminder> _defaultReminders;
+    std::vector<Reminder> _defaultReminders;
     std::int64_t _horizonDays = 366;
     std::int64_t nowSeconds() const;
 
@@ -190,9 +191,9 @@ private:
     /// cancelled (sequence or status changed) and does nothing.
     /// The reminders rule's plan for a booking ctx, asked before the write
     /// transaction so the script does not run while the database is locked.
-    std::vector<clinic::Reminder> reminderPlan(const Poco::JSON::Object::Ptr& ctx);
+    std::vector<Reminder> reminderPlan(const Poco::JSON::Object::Ptr& ctx);
     void scheduleNotices(clinic::Transaction& tx, const Appointment& a, const std::string& what,
-        const std::vector<clinic::Reminder>& reminders = {});
+        const std::vector<Reminder>& reminders = {});
 
     /// Offers a freed [start, end) of a doctor to the first matching
     /// waitlist entry, in tx.

@@ -2,6 +2,7 @@
 
 #include "AppointmentBookImpl.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -9,13 +10,30 @@
 
 #include <Poco/Data/Statement.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/NumberParser.h>
 
 #include "clinic/Audit.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
+
+namespace {
+
+/// A cursor half: digits only (a leading '-' where negative is allowed), no
+/// spaces, signs or separators, no overflow.
+bool strictInt64(const std::string& text, bool mayBeNegative, Poco::Int64& out)
+{
+    const std::size_t start = mayBeNegative && !text.empty() && text[0] == '-' ? 1 : 0;
+    const std::size_t digits = text.size() - start;
+    if (digits == 0 || digits > 18
+        || !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(start), text.end(),
+            [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    out = std::stoll(text);
+    return true;
+}
+
+} // namespace
 
 Response AppointmentBook::Impl::get(Request& req)
 {
@@ -37,19 +55,14 @@ Response AppointmentBook::Impl::list(Request& req)
         && *status != "no_show")
         errors["status"] = "must be pending, confirmed, checked_in, completed, cancelled or no_show";
     std::size_t pageSize = 50;
-    if (auto l = req.query("limit")) {
-        unsigned n = 0;
-        if (!Poco::NumberParser::tryParseUnsigned(*l, n) || n < 1 || n > 500)
-            errors["limit"] = "must be from 1 to 500";
-        else
-            pageSize = n;
-    }
+    if (auto limit = req.queryInt("limit", 1, 500, errors))
+        pageSize = static_cast<std::size_t>(*limit);
     // The cursor is "<start_utc>.<id>" of the last row of the previous page.
     Poco::Int64 afterStart = INT64_MIN, afterId = 0;
     if (auto c = req.query("cursor")) {
         auto dot = c->find('.');
-        if (dot == std::string::npos || !Poco::NumberParser::tryParse64(c->substr(0, dot), afterStart)
-            || !Poco::NumberParser::tryParse64(c->substr(dot + 1), afterId))
+        if (dot == std::string::npos || !strictInt64(c->substr(0, dot), true, afterStart)
+            || !strictInt64(c->substr(dot + 1), false, afterId))
             errors["cursor"] = "is not a cursor this list gave out";
     }
     auto s = _host.database().session();

@@ -88,7 +88,7 @@ AppointmentBook::Impl::Placement AppointmentBook::Impl::place(Poco::Data::Sessio
             = "the doctor is not available then" + (off.front().empty() ? "" : " (" + off.front() + ")");
         return out;
     }
-    auto decision = _host.rules().beforeBook(out.ctx, helpers());
+    auto decision = SchedulingRules(_host).beforeBook(out.ctx, helpers());
     if (decision.failed())
         _host.logger().error("before_book rule failed: " + decision.error);
     if (!decision.allowed) {
@@ -160,16 +160,16 @@ void AppointmentBook::Impl::insertRow(clinic::Transaction& tx, Appointment& a, P
     a.id = tx.lastInsertId();
 }
 
-std::vector<clinic::Reminder> AppointmentBook::Impl::reminderPlan(const Poco::JSON::Object::Ptr& ctx)
+std::vector<Reminder> AppointmentBook::Impl::reminderPlan(const Poco::JSON::Object::Ptr& ctx)
 {
-    auto plan = _host.rules().reminders(ctx, _defaultReminders, helpers());
+    auto plan = SchedulingRules(_host).reminders(ctx, _defaultReminders, helpers());
     if (plan.failed())
         _host.logger().warning("reminders rule failed, the default plan applies: " + plan.error);
     return plan.reminders;
 }
 
 void AppointmentBook::Impl::scheduleNotices(clinic::Transaction& tx, const Appointment& a,
-    const std::string& what, const std::vector<clinic::Reminder>& reminders)
+    const std::string& what, const std::vector<Reminder>& reminders)
 {
     const std::int64_t nowUtc = nowSeconds();
     auto notice = eventPayload(a);
@@ -217,7 +217,7 @@ int AppointmentBook::Impl::slotMinutes(const BookingFacts& facts)
 int AppointmentBook::Impl::slotMinutes(const Poco::JSON::Object::Ptr& ctx, const Service& service)
 {
     const int fallback = static_cast<int>(service.durationMin);
-    auto decision = _host.rules().slotLength(ctx, fallback, helpers());
+    auto decision = SchedulingRules(_host).slotLength(ctx, fallback, helpers());
     if (decision.failed())
         _host.logger().warning("slot_length rule failed, the service's duration applies: " + decision.error);
     int minutes = decision.minutes >= 5 && decision.minutes <= 480 ? decision.minutes : fallback;

@@ -6,7 +6,6 @@
 
 #include <Poco/Data/Statement.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/NumberParser.h>
 
 using namespace Poco::Data::Keywords;
 
@@ -134,15 +133,7 @@ std::vector<Period> periodsFromText(const std::string& text)
 std::optional<Poco::Int64> queryId(
     const clinic::Request& req, const std::string& name, std::map<std::string, std::string>& errors)
 {
-    auto v = req.query(name);
-    if (!v)
-        return std::nullopt;
-    Poco::Int64 id = 0;
-    if (!Poco::NumberParser::tryParse64(*v, id) || id < 1) {
-        errors[name] = "must be a positive integer id";
-        return std::nullopt;
-    }
-    return id;
+    return req.queryInt(name, 1, INT64_MAX, errors);
 }
 
 void loadHolidays(Poco::Data::Session& s, Location& l)

@@ -111,7 +111,7 @@ Response AppointmentBook::Impl::cancel(Request& req)
     auto patient = patientContext(first.patientId, first.startUtc);
     BookingFacts facts {doctor ? &*doctor : nullptr, service ? &*service : nullptr,
         location ? &*location : nullptr, patient, req.caller.role, nowUtc, first.startUtc};
-    auto decision = _host.rules().cancelPolicy(bookingContext(facts), helpers());
+    auto decision = SchedulingRules(_host).cancelPolicy(bookingContext(facts), helpers());
     if (decision.failed())
         _host.logger().error("cancel_policy rule failed: " + decision.error);
     if (!decision.allowed)
@@ -197,7 +197,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         auto location = findLocation(s, a.locationId);
         BookingFacts old {&*doctor, &*service, location ? &*location : nullptr, patient, req.caller.role,
             nowUtc, a.startUtc};
-        auto decision = _host.rules().cancelPolicy(bookingContext(old), helpers());
+        auto decision = SchedulingRules(_host).cancelPolicy(bookingContext(old), helpers());
         if (decision.failed())
             _host.logger().error("cancel_policy rule failed: " + decision.error);
         if (!decision.allowed)

@@ -19,6 +19,7 @@
 
 #include "Appointments.h"
 #include "Directory.h"
+#include "SchedulingRules.h"
 #include "TimeZone.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
@@ -45,6 +46,7 @@ public:
     }
 
     std::vector<clinic::Migration> migrations() const override;
+    void declareRuleHooks(clinic::RuleEngine& rules) override { SchedulingRules::declare(rules); }
     void start(clinic::Host& host) override;
     std::string loadDemoData(clinic::Host& host, const std::string& demoDir) override;
 

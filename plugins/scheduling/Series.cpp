@@ -146,7 +146,7 @@ Response AppointmentBook::Impl::bookSeries(
     struct Planned {
         std::string label;
         Placement placement;
-        std::vector<clinic::Reminder> reminders;
+        std::vector<Reminder> reminders;
     };
     std::vector<Planned> planned;
     std::vector<std::pair<std::string, std::string>> skippedBefore;

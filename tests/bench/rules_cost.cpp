@@ -1,6 +1,6 @@
 // The cost of one before_book call with the shipped default script: the
-// ctx conversion, the Lua call and the result check, as the scheduling
-// plugin pays it per booking. Not a test; run by hand:
+// ctx conversion, the Lua call, the results' conversion and the decision's
+// check, as the scheduling plugin pays it per booking. Not a test; run by hand:
 //
 //   build-rules/bin/rules_cost [calls per thread, default 100000] [threads, default 1]
 //
@@ -40,6 +40,9 @@ int main(int argc, char** argv)
         out << in.rdbuf();
     }
     clinic::rules::RuleEngineImpl engine(dir.path(), {}, nullptr);
+    engine.declare(
+        {"before_book", "booking ctx -> true | false, \"reason\"", clinic::RuleFailure::FailClosed},
+        "scheduling");
     auto built = engine.reload();
     if (!built.ok) {
         std::fprintf(stderr, "default.lua: %s\n", built.error.text().c_str());
@@ -63,10 +66,11 @@ int main(int argc, char** argv)
         workers.emplace_back([&, t] {
             auto& mine = samples[static_cast<std::size_t>(t)];
             mine.reserve(static_cast<std::size_t>(calls));
-            engine.beforeBook(ctx); // builds this thread's state: not part of a call's cost
+            clinic::decide(
+                engine, "before_book", ctx); // builds this thread's state: not part of a call's cost
             for (long i = 0; i < calls; ++i) {
                 const auto start = std::chrono::steady_clock::now();
-                auto d = engine.beforeBook(ctx);
+                auto d = clinic::decide(engine, "before_book", ctx);
                 const auto took = std::chrono::steady_clock::now() - start;
                 if (!d.allowed || d.failed())
                     std::abort();

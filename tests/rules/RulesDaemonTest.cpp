@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <regex>
 
 #include "IdentityTestSupport.h"
@@ -83,6 +84,7 @@ class RulesDaemonTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aBrokenScriptAtStartStopsTheDaemonNamingIt);
     CPPUNIT_TEST(theShippedScriptsDecideThroughTheDaemon);
     CPPUNIT_TEST(evaluationsAndReloadsShowInMetrics);
+    CPPUNIT_TEST(aFunctionNoPluginDeclaresIsWarnedByCheckConfigAndReload);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -251,6 +253,52 @@ public:
         d.daemon->signal(SIGHUP);
         CPPUNIT_ASSERT(eventually([&] { return metric("clinicd_rules_generation") == 2.0; }));
         CPPUNIT_ASSERT_EQUAL(2.0, metric(R"(clinicd_rule_reloads_total{result="ok"})"));
+    }
+
+    void aFunctionNoPluginDeclaresIsWarnedByCheckConfigAndReload()
+    {
+        // A misspelt hook would never run: the daemon says so, with the file
+        // and line, without refusing the scripts.
+        RulesDaemon d(
+            Scripts {{"policy.lua", "LIMIT = 3\n\nfunction befor_book(ctx)\n  return false\nend\n"}});
+        const std::string warning = "policy.lua:3: function befor_book is not a hook any plugin declares";
+        auto check = runProcess(binary("clinicd"), {"--config=" + d.daemon->configFile(), "--check-config"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(check.out + check.err, 0, check.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(
+            check.out, contains(check.out, "warning: rules.dir: " + d.rules.path() + "/" + warning));
+        CPPUNIT_ASSERT_MESSAGE(
+            d.daemon->log(), eventually([&] { return contains(d.daemon->log(), warning); }));
+
+        auto c = d.daemon->client();
+        auto admin = firstAdmin(*d.daemon, c);
+        writeFile(d.rules.file("policy.lua"),
+            "function before_book(ctx) return true end\nfunction no_show_after(ctx) return 60 end\n");
+        auto r = c.post("/api/v1/system/rules/reload", "", bearer(admin.accessToken));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+        auto warnings = r.json()->getArray("warnings");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(1), warnings->size());
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("policy.lua:2: function no_show_after is not a hook any plugin declares"),
+            warnings->getElement<std::string>(0));
+
+        // The listing names every declared hook with its plugin, defined or not.
+        r = c.get("/api/v1/system/rules", bearer(admin.accessToken));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.json()->getArray("warnings")->size());
+        std::map<std::string, Poco::JSON::Object::Ptr> declared;
+        auto list = r.json()->getArray("declared");
+        for (std::size_t i = 0; i < list->size(); ++i)
+            declared[list->getObject(static_cast<unsigned>(i))->getValue<std::string>("name")]
+                = list->getObject(static_cast<unsigned>(i));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(5), declared.size());
+        for (const auto& [name, hook] : declared)
+            CPPUNIT_ASSERT_EQUAL(std::string("rulestest"), hook->getValue<std::string>("plugin"));
+        CPPUNIT_ASSERT(declared["before_book"]->getValue<bool>("defined"));
+        CPPUNIT_ASSERT(!declared["before_prescribe"]->getValue<bool>("defined"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("caller_default"), declared["slot_length"]->getValue<std::string>("on_failure"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("fail_closed"), declared["cancel_policy"]->getValue<std::string>("on_failure"));
     }
 };
 

@@ -100,8 +100,9 @@ public:
     virtual AuditTrail& audit() = 0;
     /// Who may see which patient's data (config access.*).
     virtual const AccessPolicy& access() const = 0;
-    /// The clinic's Lua rules (rules.dir): booking, cancellation, slot length
-    /// and reminder policy, callable from any thread.
+    /// The clinic's Lua rules (rules.dir): the hooks this plugin declared in
+    /// Plugin::declareRuleHooks() (declarations are made in its name),
+    /// callable from any thread.
     virtual RuleEngine& rules() = 0;
     /// In-process events, delivered after the publisher's transaction commits.
     virtual EventBus& events() = 0;

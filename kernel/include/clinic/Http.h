@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -61,12 +62,37 @@ struct Request {
     /// The first value of a query parameter, if present.
     std::optional<std::string> query(const std::string& name) const;
 
-    /// A query parameter header lookup by case-insensitive name.
+    /// A query parameter that must be a whole number from min to max, if
+    /// present: digits only (no sign, space, fraction or list), no overflow.
+    /// Anything else is 422 VALIDATION_FAILED naming the parameter in
+    /// details.fields.
+    std::optional<std::int64_t> queryInt(const std::string& name, std::int64_t min, std::int64_t max) const;
+    /// The same, recording the problem in errors instead of throwing, so one
+    /// answer can name every bad field.
+    std::optional<std::int64_t> queryInt(const std::string& name, std::int64_t min, std::int64_t max,
+        std::map<std::string, std::string>& errors) const;
+
+    /// A header lookup by case-insensitive name.
     std::optional<std::string> header(const std::string& name) const;
 
     /// The body parsed as one JSON object: 400 MALFORMED_JSON if it is not
     /// valid JSON, 422 VALIDATION_FAILED if it is valid but not an object.
     Poco::JSON::Object::Ptr jsonObject() const;
+};
+
+/// The sending end of a server-sent event stream (text/event-stream). Safe
+/// to use from any thread; the connection it feeds holds no worker thread,
+/// and the server sends a heartbeat comment every 15 s.
+class EventStream {
+public:
+    virtual ~EventStream() = default;
+    /// Queues one event (a multi-line data goes out as several data: lines).
+    /// False once the client has gone or the server is stopping.
+    virtual bool send(const std::string& event, const std::string& data) = 0;
+    /// False once the client has gone or the server is stopping.
+    virtual bool connected() const = 0;
+    /// Ends the stream: the connection closes after what was queued.
+    virtual void close() = 0;
 };
 
 /// A response a handler returns. Binary bodies are fine.
@@ -80,6 +106,12 @@ struct Response {
     static Response json(const Poco::JSON::Array::Ptr& array, int status = 200);
     static Response text(std::string body, std::string contentType, int status = 200);
     static Response noContent();
+    /// A server-sent event stream: once its headers are on their way,
+    /// onOpen gets the stream's handle (on a worker thread; keep it short).
+    static Response stream(std::function<void(std::shared_ptr<EventStream>)> onOpen);
+
+    /// Set by stream(); empty for an ordinary response.
+    std::function<void(std::shared_ptr<EventStream>)> onStream;
 };
 
 /// The one way a handler reports a client error: the kernel turns it into the

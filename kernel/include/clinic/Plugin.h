@@ -6,6 +6,7 @@
 #include <Poco/ClassLibrary.h>
 
 #include "clinic/Migration.h"
+#include "clinic/Rules.h"
 
 namespace clinic {
 
@@ -15,16 +16,20 @@ class Host;
 /// clinic_plugin_api_version() returns anything else, before it runs the
 /// plugin's POCO manifest. Raise it on any incompatible change to the SDK.
 // 2: PatientRegistry::profile()
-// 3: service interfaces move to the plugins that publish them (the SDK keeps
+// 3: Lua hooks belong to plugins (Plugin::declareRuleHooks, RuleEngine::call
+//    and decide); the per-hook RuleEngine methods are gone; Response
+//    can open an event stream (Response::stream).
+// 4: service interfaces move to the plugins that publish them (the SDK keeps
 //    PatientAccounts and CareRelationships under kernel.* names), service
 //    names are checked, and Plugin::urlPrefixes() declares what a plugin owns.
-constexpr int kPluginApiVersion = 3;
+constexpr int kPluginApiVersion = 4;
 
 /// A clinicd plugin: one shared library under plugins.dir, exporting exactly
 /// one Plugin subclass with CLINIC_PLUGIN(Class).
 ///
 /// Lifecycle, driven by the host in dependency order:
-///   construct -> migrations() applied -> start(host) -> ... -> stop() -> destroy.
+///   construct -> migrations() applied -> declareRuleHooks(rules) -> start(host)
+///   -> ... -> stop() -> destroy.
 /// Anything thrown from these calls is caught by the host, logged with the
 /// plugin's name and turned into the plugin's "failed" state.
 class Plugin {
@@ -48,6 +53,13 @@ public:
     /// Schema steps this plugin owns, in ascending version order. Applied
     /// before start(); each version runs once per database.
     virtual std::vector<Migration> migrations() const { return {}; }
+
+    /// Declares the Lua hooks this plugin owns (RuleEngine::declare) and
+    /// nothing else. The host calls it before the rules load and before
+    /// start(), and so does --check-config, which never starts a plugin: so a
+    /// script's global function that no plugin declares is reported there
+    /// too. A throw fails the plugin.
+    virtual void declareRuleHooks(RuleEngine& rules) { (void)rules; }
 
     /// Registers routes, services, readiness checks and reload hooks.
     /// Must not start threads of its own before the host calls it.

@@ -8,7 +8,6 @@
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
-#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
 #include "auth/UserDirectory.h"
@@ -70,15 +69,7 @@ bool isRole(const std::string& role)
 std::optional<Poco::Int64> positiveQuery(
     const Request& request, const std::string& name, std::map<std::string, std::string>& errors)
 {
-    auto text = request.query(name);
-    if (!text)
-        return std::nullopt;
-    Poco::Int64 v = 0;
-    if (!Poco::NumberParser::tryParse64(*text, v) || v <= 0) {
-        errors[name] = "must be a positive whole number";
-        return std::nullopt;
-    }
-    return v;
+    return request.queryInt(name, 1, INT64_MAX, errors);
 }
 
 std::optional<Poco::Int64> instantQuery(

@@ -69,6 +69,35 @@ std::optional<std::string> Request::query(const std::string& name) const
     return it->second;
 }
 
+std::optional<std::int64_t> Request::queryInt(const std::string& name, std::int64_t min, std::int64_t max,
+    std::map<std::string, std::string>& errors) const
+{
+    auto text = query(name);
+    if (!text)
+        return std::nullopt;
+    // 18 digits always fit an int64; a longer number is out of any range we take.
+    const bool digits = !text->empty() && text->size() <= 18
+        && std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+    const std::int64_t value = digits ? std::stoll(*text) : 0;
+    if (!digits || value < min || value > max) {
+        errors[name] = max >= 999999999999999999LL
+            ? "must be a whole number of at least " + std::to_string(min)
+            : "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<std::int64_t> Request::queryInt(
+    const std::string& name, std::int64_t min, std::int64_t max) const
+{
+    std::map<std::string, std::string> errors;
+    auto value = queryInt(name, min, max, errors);
+    if (!errors.empty())
+        throw HttpError::validation(errors);
+    return value;
+}
+
 std::optional<std::string> Request::header(const std::string& name) const
 {
     std::string lower = name;
@@ -130,6 +159,14 @@ Response Response::noContent()
     Response r;
     r.status = 204;
     r.contentType.clear();
+    return r;
+}
+
+Response Response::stream(std::function<void(std::shared_ptr<EventStream>)> onOpen)
+{
+    Response r;
+    r.contentType = "text/event-stream; charset=utf-8";
+    r.onStream = std::move(onOpen);
     return r;
 }
 

@@ -1,66 +1,36 @@
 #include "http/HttpService.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <random>
-#include <thread>
+#include <set>
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
+#include <Poco/Timestamp.h>
 #include <Poco/URI.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include "clinic/Json.h"
+#include "http/HttpMetrics.h"
+#include "http/Listener.h"
+#include "http/Reactor.h"
+#include "http/StreamChannel.h"
+#include "http/TlsContext.h"
+#include "http/WorkerPool.h"
 #include "log/Logging.h"
 
 namespace clinic {
-
-struct HttpMetrics {
-    prometheus::Family<prometheus::Counter>& requests;
-    prometheus::Family<prometheus::Histogram>& latency;
-    prometheus::Gauge& inFlight;
-    prometheus::Counter& bodyRejections;
-
-    explicit HttpMetrics(prometheus::Registry& r)
-        : requests(prometheus::BuildCounter()
-                       .Name("clinicd_http_requests_total")
-                       .Help("HTTP requests answered, by route template, method and status")
-                       .Register(r))
-        , latency(prometheus::BuildHistogram()
-                      .Name("clinicd_http_request_duration_seconds")
-                      .Help("Time from request start to response sent, by route template and method")
-                      .Register(r))
-        , inFlight(prometheus::BuildGauge()
-                       .Name("clinicd_http_requests_in_flight")
-                       .Help("HTTP requests being answered now")
-                       .Register(r)
-                       .Add({}))
-        , bodyRejections(prometheus::BuildCounter()
-                             .Name("clinicd_http_body_rejections_total")
-                             .Help("Requests refused because the body was over the size limit")
-                             .Register(r)
-                             .Add({}))
-    {
-    }
-};
 
 namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets
     = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const char* const kJson = "application/json; charset=utf-8";
 
 std::string newRequestId()
 {
@@ -92,78 +62,120 @@ std::string metricMethod(const std::string& method)
     return known.count(method) ? method : "OTHER";
 }
 
-class KernelRequestHandler : public Poco::Net::HTTPRequestHandler {
-public:
-    explicit KernelRequestHandler(HttpService& service)
-        : _service(service)
-    {
-    }
-    void handleRequest(
-        Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override
-    {
-        _service.handle(request, response);
-    }
-
-private:
-    HttpService& _service;
-};
-
-class KernelHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    explicit KernelHandlerFactory(HttpService& service)
-        : _service(service)
-    {
-    }
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override
-    {
-        return new KernelRequestHandler(_service);
-    }
-
-private:
-    HttpService& _service;
-};
-
-/// Reads at most limit bytes of body; returns false if there was more.
-bool readBody(std::istream& in, std::size_t limit, std::string& out)
+const char* reasonPhrase(int status)
 {
-    char buffer[16384];
-    while (in) {
-        in.read(buffer, sizeof(buffer));
-        std::streamsize n = in.gcount();
-        if (n <= 0)
-            break;
-        if (out.size() + static_cast<std::size_t>(n) > limit)
-            return false;
-        out.append(buffer, static_cast<std::size_t>(n));
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 423:
+        return "Locked";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
-    return true;
 }
 
-/// Reads and drops up to maxBytes of what is left of a refused body. Closing
-/// with unread data in the socket makes the kernel send a reset, which can
-/// destroy the 413 before the client reads it; a bounded drain lets an honest
-/// client see the answer, and a huge body still just gets the connection closed.
-void discardBody(std::istream& in, std::size_t maxBytes)
+/// A header value from a handler goes out on one line whatever it holds.
+std::string oneLine(const std::string& value)
 {
-    char buffer[16384];
-    std::size_t dropped = 0;
-    try {
-        while (in && dropped < maxBytes) {
-            in.read(buffer, sizeof(buffer));
-            std::streamsize n = in.gcount();
-            if (n <= 0)
-                break;
-            dropped += static_cast<std::size_t>(n);
-        }
-    } catch (const Poco::Exception&) {
-        // A timeout or a reset while draining: the connection closes anyway.
-    }
+    std::string out = value;
+    std::replace_if(
+        out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; }, ' ');
+    return out;
 }
 
-std::size_t drainAllowance(std::size_t limit)
+/// The status line and the headers every answer carries.
+std::string startAnswer(int status, const std::string& requestId, bool secure)
 {
-    constexpr std::size_t kMiB = 1024 * 1024;
-    return std::clamp(limit * 4, 16 * kMiB, 64 * kMiB);
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+    out += "Date: " + Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT)
+        + "\r\n";
+    out += "X-Request-ID: " + requestId + "\r\n";
+    out += "X-Content-Type-Options: nosniff\r\n";
+    if (secure)
+        out += "Strict-Transport-Security: max-age=31536000\r\n";
+    return out;
+}
+
+Response errorResponse(const HttpError& e, const std::string& requestId)
+{
+    Response res = Response::text(errorEnvelope(e, requestId), kJson, e.status());
+    res.headers.insert(res.headers.end(), e.headers().begin(), e.headers().end());
+    if (e.status() == 401)
+        res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"clinicd\"");
+    return res;
+}
+
+Response internalError(const std::string& requestId)
+{
+    return errorResponse(HttpError(500, "INTERNAL", "internal error; quote the request id"), requestId);
+}
+
+std::string allowList(const std::set<std::string>& methods)
+{
+    std::string allow;
+    for (const auto& m : methods)
+        allow += (allow.empty() ? "" : ", ") + m;
+    return allow;
 }
 
 } // namespace
@@ -189,55 +201,40 @@ HttpService::HttpService(const RouterImpl& router, prometheus::Registry& registr
 
 HttpService::~HttpService()
 {
-    if (_server)
+    if (_reactor)
         stop(0);
 }
 
 void HttpService::start()
 {
-    Poco::Net::SocketAddress address(_options.address, static_cast<Poco::UInt16>(_options.port));
-    Poco::Net::ServerSocket socket;
-    if (!_options.tlsCert.empty()) {
-        Poco::Net::initializeSSL();
-        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE,
-            _options.tlsKey, _options.tlsCert, "", Poco::Net::Context::VERIFY_NONE, 9, false,
-            "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!RC4:!3DES");
-        context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3
-            | Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-        context->enableSessionCache(true, "clinicd");
-        socket = Poco::Net::SecureServerSocket(address, 64, context);
-    } else {
-        socket = Poco::Net::ServerSocket(address, 64);
-    }
-    _port = socket.address().port();
-
-    Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
-    params->setMaxThreads(_options.threads);
-    params->setMaxQueued(_options.queue);
-    params->setTimeout(Poco::Timespan(_options.timeoutSeconds, 0));
-    params->setKeepAlive(_options.keepAliveSeconds > 0);
-    params->setKeepAliveTimeout(Poco::Timespan(std::max(1, _options.keepAliveSeconds), 0));
-    params->setMaxKeepAliveRequests(1000);
-    params->setServerName("clinicd");
-    _threads = std::make_unique<Poco::ThreadPool>(2, _options.threads, 60);
-    _server
-        = std::make_unique<Poco::Net::HTTPServer>(new KernelHandlerFactory(*this), *_threads, socket, params);
-    _server->start();
+    // A client that vanishes mid-answer must cost an error code, not the process.
+    ::signal(SIGPIPE, SIG_IGN);
+    const long openFiles = raiseOpenFilesLimit();
+    Poco::Logger& log = Poco::Logger::get("clinicd.http");
+    log.information("open files limit: %ld (http.max_connections %d)", openFiles, _options.maxConnections);
+    if (openFiles > 0 && openFiles < _options.maxConnections + 256L)
+        log.warning(
+            "the open files limit %ld is below http.max_connections + 256: raise LimitNOFILE", openFiles);
+    if (!_options.tlsCert.empty())
+        _tls = std::make_unique<TlsContext>(_options.tlsCert, _options.tlsKey);
+    _listener = std::make_unique<Listener>(_options.address, _options.port, 1024);
+    _port = _listener->port();
+    _workers = std::make_unique<WorkerPool>(_options.threads, _options.queue);
+    _reactor = std::make_unique<Reactor>(*this, _options, *_metrics, *_listener, _tls.get(), *_workers);
+    _reactor->start();
 }
 
 int HttpService::stop(int drainSeconds)
 {
-    if (!_server)
+    if (!_reactor)
         return 0;
-    _server->stopAll(false);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drainSeconds);
-    while (_server->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    int left = _server->currentConnections();
-    if (left > 0)
-        _server->stopAll(true);
-    _threads->joinAll();
-    _server.reset();
+    _draining = true;
+    const int left = _reactor->stop(drainSeconds);
+    // After the reactor: a worker that finishes now finds no connection to answer on.
+    _workers->stop();
+    _reactor.reset();
+    _workers.reset();
+    _listener.reset();
     return left;
 }
 
@@ -251,182 +248,230 @@ std::optional<std::string> HttpService::corsOrigin(const Request& request) const
     return origin;
 }
 
-void HttpService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
+std::unique_ptr<Exchange> HttpService::open(
+    std::uint64_t connection, RequestHead head, const std::string& client, bool secure)
 {
-    const auto started = std::chrono::steady_clock::now();
-    _metrics->inFlight.Increment();
-    std::string requestId = request.get("X-Request-ID", "");
-    if (!acceptableRequestId(requestId))
-        requestId = newRequestId();
-    RequestScope scope(requestId);
+    auto exchange = std::make_unique<Exchange>(connection, std::move(head), _metrics->inFlight);
+    std::string requestId = exchange->head.field("x-request-id").value_or("");
+    exchange->request.requestId = acceptableRequestId(requestId) ? requestId : newRequestId();
+    exchange->request.method = exchange->head.method;
+    exchange->request.clientAddress = client;
+    exchange->secure = secure;
+    return exchange;
+}
+
+Response HttpService::guarded(Exchange& exchange, const std::function<Response()>& step)
+{
+    Request& req = exchange.request;
     Poco::Logger& log = Poco::Logger::get("clinicd.http");
-
-    Request req;
-    req.method = request.getMethod();
-    req.requestId = requestId;
-    req.clientAddress = request.clientAddress().host().toString();
-    std::string routeLabel = "unmatched";
-    Response res;
-    bool closeConnection = false;
-
     try {
-        Poco::URI uri;
-        try {
-            uri = Poco::URI(request.getURI());
-            req.path = uri.getPath();
-            for (const auto& [k, v] : uri.getQueryParameters())
-                req.queryParams.emplace(k, v);
-        } catch (const Poco::Exception&) {
-            throw HttpError(400, "BAD_REQUEST", "the request target is not a valid URI");
-        }
-        for (const auto& [name, value] : request) {
-            std::string lower = name;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            req.headers[lower] = value;
-        }
-
-        RouteMatch match = _router.match(req.method, req.path);
-        std::size_t limit = _options.maxBodyBytes;
-        if (match.route) {
-            // Labelled before the body checks, so a 413 counts against its route.
-            routeLabel = match.route->route.pattern;
-            if (match.route->route.maxBodyBytes)
-                limit = match.route->route.maxBodyBytes;
-        }
-        if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
-            closeConnection = true;
-            _metrics->bodyRejections.Increment();
-            discardBody(request.stream(), drainAllowance(limit));
-            throw HttpError(413, "PAYLOAD_TOO_LARGE",
-                "the request body is over the limit of " + std::to_string(limit) + " bytes");
-        }
-        try {
-            // A request with neither Content-Length nor chunked encoding has no
-            // body (RFC 9112 6.3); POCO would read such an OPTIONS or POST
-            // to the end of the connection and hang until the timeout.
-            const bool hasBody = request.hasContentLength() || request.getChunkedTransferEncoding();
-            if (hasBody && !readBody(request.stream(), limit, req.body)) {
-                closeConnection = true;
-                _metrics->bodyRejections.Increment();
-                discardBody(request.stream(), drainAllowance(limit));
-                throw HttpError(413, "PAYLOAD_TOO_LARGE",
-                    "the request body is over the limit of " + std::to_string(limit) + " bytes");
-            }
-        } catch (const Poco::TimeoutException&) {
-            closeConnection = true;
-            throw HttpError(408, "REQUEST_TIMEOUT", "the request body did not arrive in time");
-        }
-
-        if (!match.route) {
-            if (match.allowedMethods.empty())
-                throw HttpError::notFound("no such resource: " + req.path);
-            // A CORS preflight from an allowed origin: answered here, before
-            // any access check, as browsers send it without credentials.
-            if (req.method == "OPTIONS" && corsOrigin(req) && req.header("access-control-request-method")) {
-                std::string allow;
-                for (const auto& m : match.allowedMethods)
-                    allow += (allow.empty() ? "" : ", ") + m;
-                res = Response::noContent();
-                res.headers.emplace_back("Access-Control-Allow-Methods", allow);
-                res.headers.emplace_back(
-                    "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID");
-                res.headers.emplace_back("Access-Control-Max-Age", "600");
-                throw Preflight {};
-            }
-            HttpError error(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed here");
-            std::string allow;
-            for (const auto& m : match.allowedMethods)
-                allow += (allow.empty() ? "" : ", ") + m;
-            error.headers().emplace_back("Allow", allow);
-            throw error;
-        }
-        const Route& route = match.route->route;
-        routeLabel = route.pattern;
-        req.routePattern = route.pattern;
-        req.pathParams = std::move(match.params);
-
-        if (!route.access.isPublic) {
-            if (!_authenticator)
-                throw HttpError(401, "UNAUTHENTICATED", "sign in first");
-            _authenticator(req);
-            if (!req.caller.authenticated)
-                throw HttpError(401, "UNAUTHENTICATED", "sign in first");
-            if (!route.access.roles.empty() && !route.access.roles.count(req.caller.role)) {
-                if (_onDenied)
-                    _onDenied(req);
-                throw HttpError::forbidden();
-            }
-        }
-        res = route.handler(req);
-    } catch (const Preflight&) {
-        routeLabel = "preflight";
+        return step();
     } catch (const HttpError& e) {
-        res = Response::text(errorEnvelope(e, requestId), "application/json; charset=utf-8", e.status());
-        res.headers.insert(res.headers.end(), e.headers().begin(), e.headers().end());
-        if (e.status() == 401)
-            res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"clinicd\"");
+        return errorResponse(e, req.requestId);
     } catch (const Poco::Exception& e) {
-        log.error("%s %s failed: %s", req.method, req.path, e.displayText());
-        res = Response::text(
-            errorEnvelope(HttpError(500, "INTERNAL", "internal error; quote the request id"), requestId),
-            "application/json; charset=utf-8", 500);
+        log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path),
+            escapeForLog(e.displayText()));
     } catch (const std::exception& e) {
-        log.error("%s %s failed: %s", req.method, req.path, std::string(e.what()));
-        res = Response::text(
-            errorEnvelope(HttpError(500, "INTERNAL", "internal error; quote the request id"), requestId),
-            "application/json; charset=utf-8", 500);
+        log.error(
+            "%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), escapeForLog(e.what()));
     } catch (...) {
-        log.error("%s %s failed with a non-standard exception", req.method, req.path);
-        res = Response::text(
-            errorEnvelope(HttpError(500, "INTERNAL", "internal error; quote the request id"), requestId),
-            "application/json; charset=utf-8", 500);
+        log.error(
+            "%s %s failed with a non-standard exception", escapeForLog(req.method), escapeForLog(req.path));
     }
+    return internalError(req.requestId);
+}
 
+void HttpService::admit(Exchange& exchange)
+{
+    RequestScope scope(exchange.request.requestId);
+    Response res = guarded(exchange, [&] { return admitOrAnswer(exchange); });
+    if (exchange.next == Exchange::Next::ReadBody)
+        return;
+    // A refused body is never read: the connection cannot be reused after it.
+    if (exchange.head.hasBody())
+        exchange.close = true;
+    exchange.answer = render(exchange, std::move(res));
+}
+
+Response HttpService::admitOrAnswer(Exchange& exchange)
+{
+    Request& req = exchange.request;
     try {
-        response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
-        response.set("X-Request-ID", requestId);
-        response.set("X-Content-Type-Options", "nosniff");
-        if (req.path.rfind("/api/", 0) == 0 || req.path.rfind("/health/", 0) == 0)
-            response.set("Cache-Control", "no-store");
-        if (secure())
-            response.set("Strict-Transport-Security", "max-age=31536000");
-        if (auto origin = corsOrigin(req)) {
-            response.set("Access-Control-Allow-Origin", *origin);
-            response.set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After");
-            response.set("Vary", "Origin");
-        }
-        for (const auto& [name, value] : res.headers)
-            response.set(name, value);
-        if (closeConnection)
-            response.setKeepAlive(false);
-        if (res.status == 204 || res.status == 304) {
-            response.setContentLength(0);
-            response.send();
-        } else {
-            response.setContentType(res.contentType);
-            response.sendBuffer(res.body.data(), res.body.size());
-        }
-    } catch (const Poco::Exception& e) {
-        log.warning("could not send the response: %s", e.displayText());
+        Poco::URI uri(exchange.head.target);
+        req.path = uri.getPath();
+        for (const auto& [k, v] : uri.getQueryParameters())
+            req.queryParams.emplace(k, v);
+    } catch (const Poco::Exception&) {
+        throw HttpError(400, "BAD_REQUEST", "the request target is not a valid URI");
+    }
+    for (const auto& [name, value] : exchange.head.fields) {
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        auto [it, added] = req.headers.emplace(lower, value);
+        if (!added)
+            it->second += ", " + value;
     }
 
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // HEAD is GET without the body (RFC 9110 9.3.2).
+    const std::string method = req.method == "HEAD" ? "GET" : req.method;
+    RouteMatch match = _router.match(method, req.path);
+    if (!match.route) {
+        if (match.allowedMethods.empty())
+            throw HttpError::notFound("no such resource: " + req.path);
+        // A CORS preflight from an allowed origin: answered here, before
+        // any access check, as browsers send it without credentials.
+        if (req.method == "OPTIONS" && corsOrigin(req) && req.header("access-control-request-method")) {
+            exchange.routeLabel = "preflight";
+            Response res = Response::noContent();
+            res.headers.emplace_back("Access-Control-Allow-Methods", allowList(match.allowedMethods));
+            res.headers.emplace_back(
+                "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID");
+            res.headers.emplace_back("Access-Control-Max-Age", "600");
+            return res;
+        }
+        HttpError error(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed here");
+        error.headers().emplace_back("Allow", allowList(match.allowedMethods));
+        throw error;
+    }
+    const Route& route = match.route->route;
+    exchange.routeLabel = route.pattern;
+    exchange.route = &route;
+    req.routePattern = route.pattern;
+    req.pathParams = std::move(match.params);
+
+    if (!route.access.isPublic) {
+        if (!_authenticator)
+            throw HttpError(401, "UNAUTHENTICATED", "sign in first");
+        _authenticator(req);
+        if (!req.caller.authenticated)
+            throw HttpError(401, "UNAUTHENTICATED", "sign in first");
+        if (!route.access.roles.empty() && !route.access.roles.count(req.caller.role)) {
+            if (_onDenied)
+                _onDenied(req);
+            throw HttpError::forbidden();
+        }
+    }
+    const std::size_t limit = route.maxBodyBytes ? route.maxBodyBytes : _options.maxBodyBytes;
+    if (exchange.head.framing == BodyFraming::Length && exchange.head.contentLength > limit) {
+        _metrics->bodyRejections.Increment();
+        throw HttpError(413, "PAYLOAD_TOO_LARGE",
+            "the request body is over the limit of " + std::to_string(limit) + " bytes");
+    }
+    if (exchange.head.hasBody()) {
+        exchange.bodyLimit = limit;
+        exchange.next = Exchange::Next::ReadBody;
+        return Response();
+    }
+    return route.handler(req);
+}
+
+void HttpService::run(Exchange& exchange)
+{
+    RequestScope scope(exchange.request.requestId);
+    exchange.next = Exchange::Next::Respond;
+    Response res = guarded(exchange, [&] { return exchange.route->handler(exchange.request); });
+    exchange.answer = render(exchange, std::move(res));
+}
+
+std::string HttpService::render(Exchange& exchange, Response res)
+{
+    const Request& req = exchange.request;
+    // An event stream's body runs until the connection closes.
+    const bool isStream = static_cast<bool>(res.onStream);
+    if (_draining || isStream)
+        exchange.close = true;
+    std::string out = startAnswer(res.status, req.requestId, exchange.secure);
+    if (isStream || req.path.rfind("/api/", 0) == 0 || req.path.rfind("/health/", 0) == 0)
+        out += "Cache-Control: no-store\r\n";
+    if (auto origin = corsOrigin(req)) {
+        out += "Access-Control-Allow-Origin: " + oneLine(*origin) + "\r\n";
+        out += "Access-Control-Expose-Headers: X-Request-ID, Retry-After\r\n";
+        out += "Vary: Origin\r\n";
+    }
+    for (const auto& [name, value] : res.headers)
+        out += name + ": " + oneLine(value) + "\r\n";
+    const bool noBody = res.status == 204 || res.status == 304;
+    if (!noBody) {
+        if (!res.contentType.empty())
+            out += "Content-Type: " + oneLine(res.contentType) + "\r\n";
+        if (!isStream)
+            out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+    }
+    if (exchange.close)
+        out += "Connection: close\r\n";
+    else if (exchange.head.minorVersion == 0)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    if (!noBody && !isStream && req.method != "HEAD")
+        out += res.body;
+
+    const double seconds
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange.started).count();
     const std::string method = metricMethod(req.method);
     _metrics->requests
-        .Add({{"route", routeLabel}, {"method", method}, {"status", std::to_string(res.status)}})
+        .Add({{"route", exchange.routeLabel}, {"method", method}, {"status", std::to_string(res.status)}})
         .Increment();
-    _metrics->latency.Add({{"route", routeLabel}, {"method", method}}, kLatencyBuckets).Observe(seconds);
-    _metrics->inFlight.Decrement();
-
-    const std::string line = req.method + " " + req.path + " " + std::to_string(res.status) + " "
-        + std::to_string(static_cast<long long>(seconds * 1e6)) + "us";
+    _metrics->latency.Add({{"route", exchange.routeLabel}, {"method", method}}, kLatencyBuckets)
+        .Observe(seconds);
+    const std::string line = escapeForLog(req.method) + " " + escapeForLog(req.path) + " "
+        + std::to_string(res.status) + " " + std::to_string(static_cast<long long>(seconds * 1e6)) + "us";
+    Poco::Logger& log = Poco::Logger::get("clinicd.http");
     if (res.status >= 500)
         log.error(line);
     else if (res.status >= 400)
         log.information(line);
     else
         log.debug(line);
+    if (isStream && !noBody && req.method != "HEAD") {
+        auto channel = std::make_shared<StreamChannel>(exchange.connection, _reactor->streamWaker());
+        exchange.stream = channel;
+        try {
+            res.onStream(channel);
+        } catch (const std::exception& e) {
+            log.error("%s %s: opening the event stream failed: %s", escapeForLog(req.method),
+                escapeForLog(req.path), escapeForLog(e.what()));
+            channel->close();
+        }
+    }
+    return out;
+}
+
+std::string HttpService::refuse(Exchange* exchange, const FramingError& error, const std::string& client,
+    bool secure, const Headers& extra, bool countAsRequest)
+{
+    const std::string requestId = exchange ? exchange->request.requestId : newRequestId();
+    RequestScope scope(requestId);
+    HttpError e(error.status, error.code, error.message);
+    const std::string body = errorEnvelope(e, requestId);
+    std::string out = startAnswer(error.status, requestId, secure);
+    out += "Cache-Control: no-store\r\n";
+    for (const auto& [name, value] : extra)
+        out += name + ": " + value + "\r\n";
+    out += std::string("Content-Type: ") + kJson + "\r\n";
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    out += "Connection: close\r\n\r\n";
+    if (!exchange || exchange->head.method != "HEAD")
+        out += body;
+
+    const std::string method = exchange ? metricMethod(exchange->head.method) : "OTHER";
+    const std::string route = exchange ? exchange->routeLabel : "unmatched";
+    if (countAsRequest) {
+        _metrics->requests
+            .Add({{"route", route}, {"method", method}, {"status", std::to_string(error.status)}})
+            .Increment();
+        if (exchange) {
+            const double seconds
+                = std::chrono::duration<double>(std::chrono::steady_clock::now() - exchange->started).count();
+            _metrics->latency.Add({{"route", route}, {"method", method}}, kLatencyBuckets).Observe(seconds);
+        }
+    }
+    Poco::Logger::get("clinicd.http")
+        .information("%s %s %d from %s: %s",
+            exchange ? escapeForLog(exchange->head.method) : std::string("-"),
+            exchange ? escapeForLog(exchange->head.target) : std::string("-"), error.status, client,
+            error.message);
+    return out;
 }
 
 } // namespace clinic

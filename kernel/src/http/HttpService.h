@@ -1,16 +1,17 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/ThreadPool.h>
+#include <utility>
+#include <vector>
 
 #include "clinic/Http.h"
+#include "http/Exchange.h"
+#include "http/HttpOptions.h"
 #include "http/RouterImpl.h"
 
 namespace prometheus {
@@ -19,35 +20,27 @@ class Registry;
 
 namespace clinic {
 
-struct HttpOptions {
-    std::string address = "127.0.0.1";
-    int port = 8080;
-    int threads = 16;
-    int queue = 128;
-    std::size_t maxBodyBytes = 1048576;
-    int timeoutSeconds = 30;
-    int keepAliveSeconds = 10;
-    std::string tlsCert;
-    std::string tlsKey;
-    /// Browser origins allowed to call the API (http.cors_origins); empty:
-    /// no CORS headers and no preflight answers.
-    std::set<std::string> corsOrigins;
-};
-
 struct HttpMetrics;
+class Listener;
+class Reactor;
+class TlsContext;
+class WorkerPool;
 
 /// Fills request.caller from its credentials, or throws HttpError 401. Set by
 /// the identity service; without one, only public routes answer.
 using Authenticator = std::function<void(Request&)>;
 
 /// The daemon's one HTTP(S) server: routing, limits, the error envelope,
-/// request ids, security headers, access checks and request metrics.
+/// request ids, security headers, access checks and request metrics. The
+/// sockets belong to a Reactor; this class holds the steps a request goes
+/// through and the answers it gets.
 class HttpService {
 public:
     HttpService(const RouterImpl& router, prometheus::Registry& registry, HttpOptions options);
     ~HttpService();
 
-    /// Binds and starts serving. Throws if the address is taken.
+    /// Binds and starts serving. Throws if the address is taken or TLS
+    /// cannot load its certificate and key.
     void start();
     /// Stops accepting, lets in-flight requests finish for up to drainSeconds.
     /// Returns the number of connections still open when it gave up.
@@ -62,22 +55,41 @@ public:
     /// declaration (the 403), so the attempt can be audited.
     void setDeniedHook(std::function<void(const Request&)> hook) { _onDenied = std::move(hook); }
 
-    /// Answers one request; public for the kernel's request handler.
-    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+
+    /// Reactor: a request whose head was read, with its request id.
+    std::unique_ptr<Exchange> open(
+        std::uint64_t connection, RequestHead head, const std::string& client, bool secure);
+    /// Worker: route, caller, role and declared body size. Either answers
+    /// (exchange.answer) or asks the reactor for the body (Next::ReadBody);
+    /// a request without a body is answered here in the same step.
+    void admit(Exchange& exchange);
+    /// Worker: runs the handler of an admitted request whose body was read.
+    void run(Exchange& exchange);
+    /// Reactor: the answer to a request the server refuses by itself (framing,
+    /// limits, deadlines, load); the connection closes after it. exchange is
+    /// null when no head was read.
+    std::string refuse(Exchange* exchange, const FramingError& error, const std::string& client, bool secure,
+        const Headers& extra, bool countAsRequest);
 
 private:
-    /// Thrown inside handle() once a CORS preflight answer is ready.
-    struct Preflight { };
+    Response admitOrAnswer(Exchange& exchange);
+    Response guarded(Exchange& exchange, const std::function<Response()>& step);
+    /// The response bytes; records the request's metrics and log line.
+    std::string render(Exchange& exchange, Response response);
     /// The request's Origin if CORS is on and it is listed.
     std::optional<std::string> corsOrigin(const Request& request) const;
 
     const RouterImpl& _router;
     HttpOptions _options;
     std::unique_ptr<HttpMetrics> _metrics;
-    std::unique_ptr<Poco::ThreadPool> _threads;
-    std::unique_ptr<Poco::Net::HTTPServer> _server;
+    std::unique_ptr<Listener> _listener;
+    std::unique_ptr<TlsContext> _tls;
+    std::unique_ptr<WorkerPool> _workers;
+    std::unique_ptr<Reactor> _reactor;
     Authenticator _authenticator;
     std::function<void(const Request&)> _onDenied;
+    std::atomic<bool> _draining {false};
     int _port = 0;
 };
 

@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/NumberParser.h>
 #include <Poco/UTF8String.h>
 #include <Poco/Unicode.h>
 #include <Poco/UnicodeConverter.h>
@@ -256,20 +255,12 @@ void FieldReader::finish() const
 PageRequest readPage(const Request& request, std::map<std::string, std::string>& errors)
 {
     PageRequest page;
-    if (auto l = request.query("limit")) {
-        int n = 0;
-        if (!Poco::NumberParser::tryParse(*l, n) || n < 1 || n > 500)
-            errors["limit"] = "must be an integer from 1 to 500";
-        else
-            page.limit = static_cast<std::size_t>(n);
-    }
-    if (auto c = request.query("cursor")) {
-        Poco::Int64 cursor = 0;
-        if (!Poco::NumberParser::tryParse64(*c, cursor) || cursor < 0)
-            errors["cursor"] = "is not a cursor this list gave out";
-        else
-            page.cursor = cursor;
-    }
+    if (auto limit = request.queryInt("limit", 1, 500, errors))
+        page.limit = static_cast<std::size_t>(*limit);
+    if (auto cursor = request.queryInt("cursor", 0, INT64_MAX, errors))
+        page.cursor = *cursor;
+    else if (errors.count("cursor"))
+        errors["cursor"] = "is not a cursor this list gave out";
     return page;
 }
 

@@ -44,7 +44,65 @@ int syslogPriority(Poco::Message::Priority p)
     return v > 7 ? 7 : v;
 }
 
+/// The length of the valid UTF-8 sequence at text[at], or 0.
+std::size_t utf8Length(const std::string& text, std::size_t at)
+{
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(at);
+    std::size_t length = 0;
+    unsigned char min2 = 0x80;
+    unsigned char max2 = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0)
+            min2 = 0xA0; // overlong
+        if (lead == 0xED)
+            max2 = 0x9F; // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0)
+            min2 = 0x90;
+        if (lead == 0xF4)
+            max2 = 0x8F;
+    } else {
+        return 0;
+    }
+    if (at + length > text.size() || byte(at + 1) < min2 || byte(at + 1) > max2)
+        return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if (byte(at + i) < 0x80 || byte(at + i) > 0xBF)
+            return 0;
+    return length;
+}
+
 } // namespace
+
+std::string escapeForLog(const std::string& text)
+{
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t keep = 0;
+        if (c >= 0x20 && c < 0x7f)
+            keep = 1;
+        else if (c >= 0x80)
+            keep = utf8Length(text, i);
+        if (keep) {
+            out.append(text, i, keep);
+            i += keep;
+            continue;
+        }
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
+        ++i;
+    }
+    return out;
+}
 
 RequestScope::RequestScope(const std::string& requestId)
 {

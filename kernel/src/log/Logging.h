@@ -13,6 +13,11 @@ namespace clinic {
 /// journald when JOURNAL_STREAM is set.
 void configureLogging(const std::string& level, const std::string& format);
 
+/// Text a client sent (a path, a method, a header value), made safe for one
+/// log line: control characters, DEL and bytes that are not valid UTF-8 are
+/// written as \xHH, so a request cannot forge or break log lines.
+std::string escapeForLog(const std::string& text);
+
 /// The request id of the request this thread serves, "-" outside a request.
 class RequestScope {
 public:

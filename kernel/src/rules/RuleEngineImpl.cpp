@@ -4,7 +4,9 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <lua.hpp>
@@ -17,12 +19,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "rules/Bindings.h"
+
 namespace clinic::rules {
 
 namespace {
-
-constexpr std::array<const char*, kHookCount> kHookNames
-    = {"before_book", "before_prescribe", "cancel_policy", "slot_length", "reminders"};
 
 std::atomic<std::uint64_t> nextEngineId {1};
 
@@ -53,17 +54,6 @@ std::string readAll(const std::string& path)
     return s.str();
 }
 
-/// Reads one result as an integer: a Lua integer, or a float with an exact
-/// integer value. Strings that look like numbers are not numbers here.
-bool integerAt(lua_State* L, int idx, lua_Integer& out)
-{
-    if (lua_type(L, idx) != LUA_TNUMBER)
-        return false;
-    int isnum = 0;
-    out = lua_tointegerx(L, idx, &isnum);
-    return isnum != 0;
-}
-
 /// t[key] without metamethods (a script's table may carry any).
 int rawField(lua_State* L, int idx, const char* key)
 {
@@ -72,19 +62,60 @@ int rawField(lua_State* L, int idx, const char* key)
     return lua_rawget(L, idx);
 }
 
-std::string stringAt(lua_State* L, int idx)
+/// A hook name is a plain Lua identifier in the clinic's style.
+bool validHookName(const std::string& name)
 {
-    std::size_t len = 0;
-    const char* s = lua_tolstring(L, idx, &len);
-    return std::string(s, std::min<std::size_t>(len, 500));
+    static const std::regex shape("^[a-z][a-z0-9_]{0,63}$");
+    return std::regex_match(name, shape);
+}
+
+/// The names in the globals table, before any script ran: the sandbox's own
+/// functions are nobody's hooks.
+std::set<std::string> globalNames(lua_State* L)
+{
+    std::set<std::string> names;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING)
+            names.insert(lua_tostring(L, -2));
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 0);
+    return names;
+}
+
+/// "file:line: function NAME is not a hook any plugin declares" for each
+/// global Lua function the scripts added that no plugin declared: most
+/// often a misspelt hook name, which would otherwise never run.
+std::vector<std::string> undeclaredFunctions(
+    lua_State* L, const std::set<std::string>& before, const std::set<std::string>& declared)
+{
+    std::vector<std::pair<std::pair<std::string, int>, std::string>> found;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
+            const std::string name = lua_tostring(L, -2);
+            if (!before.count(name) && !declared.count(name)) {
+                lua_Debug ar;
+                lua_pushvalue(L, -1);
+                lua_getinfo(L, ">S", &ar);
+                found.push_back({{ar.short_src, ar.linedefined}, name});
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 0);
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> out;
+    for (const auto& [where, name] : found)
+        out.push_back(where.first + ":" + std::to_string(where.second) + ": function " + name
+            + " is not a hook any plugin declares");
+    return out;
 }
 
 } // namespace
-
-const char* hookName(Hook hook)
-{
-    return kHookNames[static_cast<std::size_t>(hook)];
-}
 
 std::string RuleLoadError::text() const
 {
@@ -94,11 +125,29 @@ std::string RuleLoadError::text() const
     return out + message;
 }
 
+/// A declared hook with its metric series, looked up once at declaration:
+/// the call path only touches atomics.
+struct RuleEngineImpl::Declared {
+    DeclaredRuleHook hook;
+    bool withdrawn = false;
+    prometheus::Counter* allow = nullptr;
+    prometheus::Counter* reject = nullptr;
+    prometheus::Counter* error = nullptr;
+    prometheus::Histogram* seconds = nullptr;
+};
+
 struct RuleEngineImpl::ThreadState {
+    /// A hook's function in this state: LUA_NOREF when the scripts do not define it.
+    struct Slot {
+        const Declared* declared = nullptr;
+        int ref = LUA_NOREF;
+    };
     std::uint64_t number = 0;
     std::shared_ptr<const RuleGeneration> generation;
     std::unique_ptr<LuaSandbox> sandbox;
-    std::array<int, kHookCount> refs {};
+    /// Looked up at a hook's first call on this thread and kept as a
+    /// reference: a later call is one map lookup and one registry read.
+    std::unordered_map<std::string, Slot> slots;
     std::chrono::steady_clock::time_point started;
 };
 
@@ -133,26 +182,26 @@ struct RuleEngineImpl::Metrics {
         , reloadOk(reloads.Add({{"result", "ok"}}))
         , reloadFailed(reloads.Add({{"result", "failed"}}))
     {
-        // Looked up once: the call path only touches atomics.
+    }
+
+    /// A declared hook's series exist (at 0) from its declaration on.
+    void add(Declared& d)
+    {
         const prometheus::Histogram::BucketBoundaries buckets
             = {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1};
-        for (std::size_t h = 0; h < kHookCount; ++h) {
-            allow[h] = &evaluations.Add({{"hook", kHookNames[h]}, {"outcome", "allow"}});
-            reject[h] = &evaluations.Add({{"hook", kHookNames[h]}, {"outcome", "reject"}});
-            error[h] = &evaluations.Add({{"hook", kHookNames[h]}, {"outcome", "error"}});
-            seconds[h] = &duration.Add({{"hook", kHookNames[h]}}, buckets);
-        }
+        const std::string& name = d.hook.name;
+        d.allow = &evaluations.Add({{"hook", name}, {"outcome", "allow"}});
+        d.reject = &evaluations.Add({{"hook", name}, {"outcome", "reject"}});
+        d.error = &evaluations.Add({{"hook", name}, {"outcome", "error"}});
+        d.seconds = &duration.Add({{"hook", name}}, buckets);
     }
+
     prometheus::Family<prometheus::Counter>& evaluations;
     prometheus::Family<prometheus::Histogram>& duration;
     prometheus::Family<prometheus::Counter>& reloads;
     prometheus::Gauge& generation;
     prometheus::Counter& reloadOk;
     prometheus::Counter& reloadFailed;
-    std::array<prometheus::Counter*, kHookCount> allow {};
-    std::array<prometheus::Counter*, kHookCount> reject {};
-    std::array<prometheus::Counter*, kHookCount> error {};
-    std::array<prometheus::Histogram*, kHookCount> seconds {};
 };
 
 RuleEngineImpl::RuleEngineImpl(std::string dir, SandboxLimits limits, prometheus::Registry* registry)
@@ -171,8 +220,59 @@ RuleEngineImpl::~RuleEngineImpl()
     tlsStates.erase(_id);
 }
 
+void RuleEngineImpl::declare(const RuleHook& hook, const std::string& plugin)
+{
+    if (!validHookName(hook.name))
+        throw std::invalid_argument("rule hook name '" + hook.name + "' is not of the form [a-z][a-z0-9_]*");
+    std::lock_guard<std::mutex> lock(_mutex);
+    auto it = _declared.find(hook.name);
+    if (it != _declared.end() && !it->second->withdrawn)
+        throw std::invalid_argument(
+            "rule hook " + hook.name + " is already declared by plugin " + it->second->hook.plugin);
+    if (it != _declared.end()) {
+        // Declared again after its owner failed: same series, new owner.
+        static_cast<RuleHook&>(it->second->hook) = hook;
+        it->second->hook.plugin = plugin;
+        it->second->withdrawn = false;
+        return;
+    }
+    auto d = std::make_unique<Declared>();
+    static_cast<RuleHook&>(d->hook) = hook;
+    d->hook.plugin = plugin;
+    if (_metrics)
+        _metrics->add(*d);
+    _declared.emplace(hook.name, std::move(d));
+}
+
+void RuleEngineImpl::withdraw(const std::string& plugin)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    for (auto& [name, d] : _declared)
+        if (d->hook.plugin == plugin)
+            d->withdrawn = true;
+}
+
+std::set<std::string> RuleEngineImpl::declaredNames() const
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    std::set<std::string> names;
+    for (const auto& [name, d] : _declared)
+        if (!d->withdrawn)
+            names.insert(name);
+    return names;
+}
+
+const RuleEngineImpl::Declared& RuleEngineImpl::declared(const std::string& hook) const
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    auto it = _declared.find(hook);
+    if (it == _declared.end() || it->second->withdrawn)
+        throw std::logic_error("rule hook " + hook + " was called but no plugin declared it");
+    return *it->second;
+}
+
 RuleBuild RuleEngineImpl::build(const std::string& dir, const SandboxLimits& limits, std::uint64_t number,
-    std::shared_ptr<RuleGeneration>& out)
+    const std::set<std::string>& declared, std::shared_ptr<RuleGeneration>& out)
 {
     RuleBuild result;
     auto generation = std::make_shared<RuleGeneration>();
@@ -204,8 +304,11 @@ RuleBuild RuleEngineImpl::build(const std::string& dir, const SandboxLimits& lim
     }
 
     // The self-check: every file compiles and runs its top level under the
-    // limits, and each hook name is a function or absent.
+    // limits, and each declared hook name is a function or absent.
     LuaSandbox sandbox(limits, Poco::Logger::get("clinicd.rules"));
+    sandbox.setHostSide(true);
+    const std::set<std::string> builtIn = globalNames(sandbox.state());
+    sandbox.setHostSide(false);
     for (const auto& [name, source] : generation->files) {
         result.info.files.push_back(name);
         std::string error = sandbox.runChunk(name, source);
@@ -216,31 +319,35 @@ RuleBuild RuleEngineImpl::build(const std::string& dir, const SandboxLimits& lim
     }
     lua_State* L = sandbox.state();
     sandbox.setHostSide(true);
-    for (std::size_t h = 0; h < kHookCount; ++h) {
+    for (const auto& hook : declared) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-        const int type = rawField(L, -1, kHookNames[h]);
+        const int type = rawField(L, -1, hook.c_str());
         const std::string typeName = lua_typename(L, type);
         lua_settop(L, 0);
         if (type == LUA_TNIL)
             continue;
         if (type != LUA_TFUNCTION) {
-            result.error
-                = {"", 0, std::string("hook ") + kHookNames[h] + " is a " + typeName + ", not a function"};
+            result.error = {"", 0, "hook " + hook + " is a " + typeName + ", not a function"};
             return result;
         }
-        generation->hooks[h] = true;
-        result.info.hooks.push_back(kHookNames[h]);
+        generation->hooks.push_back(hook);
     }
+    generation->warnings = undeclaredFunctions(L, builtIn, declared);
     result.ok = true;
     result.info.generation = number;
+    result.info.hooks = generation->hooks;
+    result.info.warnings = generation->warnings;
     out = std::move(generation);
     return result;
 }
 
-RuleBuild RuleEngineImpl::check(const std::string& dir, const SandboxLimits& limits)
+RuleBuild RuleEngineImpl::check() const
 {
     std::shared_ptr<RuleGeneration> unused;
-    return build(dir, limits, 0, unused);
+    RuleBuild result = build(_dir, _limits, 0, declaredNames(), unused);
+    const RulesInfo now = current();
+    result.info.declared = now.declared;
+    return result;
 }
 
 RuleBuild RuleEngineImpl::reload()
@@ -250,7 +357,7 @@ RuleBuild RuleEngineImpl::reload()
     std::lock_guard<std::mutex> reloading(_reloadMutex);
     std::shared_ptr<RuleGeneration> generation;
     const std::uint64_t next = _number.load() + 1;
-    RuleBuild result = build(_dir, _limits, next, generation);
+    RuleBuild result = build(_dir, _limits, next, declaredNames(), generation);
     if (!result.ok) {
         if (_metrics)
             _metrics->reloadFailed.Increment();
@@ -272,6 +379,9 @@ RuleBuild RuleEngineImpl::reload()
         hooks += (hooks.empty() ? "" : ", ") + h;
     _log.information("rules: generation %s serving %z file(s) from %s; hooks: %s", std::to_string(next),
         result.info.files.size(), _dir, hooks.empty() ? "none" : hooks);
+    for (const auto& w : result.info.warnings)
+        _log.warning("rules: %s", w);
+    result.info.declared = current().declared;
     return result;
 }
 
@@ -280,14 +390,16 @@ RulesInfo RuleEngineImpl::current() const
     std::lock_guard<std::mutex> lock(_mutex);
     RulesInfo info;
     info.dir = _dir;
+    for (const auto& [name, d] : _declared)
+        if (!d->withdrawn)
+            info.declared.push_back(d->hook);
     if (!_generation)
         return info;
     info.generation = _generation->number;
     for (const auto& f : _generation->files)
         info.files.push_back(f.first);
-    for (std::size_t h = 0; h < kHookCount; ++h)
-        if (_generation->hooks[h])
-            info.hooks.push_back(kHookNames[h]);
+    info.hooks = _generation->hooks;
+    info.warnings = _generation->warnings;
     return info;
 }
 
@@ -310,7 +422,6 @@ RuleEngineImpl::ThreadState* RuleEngineImpl::threadState(std::string& error)
     auto state = std::make_unique<ThreadState>();
     state->generation = generation;
     state->number = generation ? generation->number : 0;
-    state->refs.fill(LUA_NOREF);
     if (generation) {
         state->sandbox = std::make_unique<LuaSandbox>(_limits, Poco::Logger::get("clinicd.rules"));
         for (const auto& [name, source] : generation->files) {
@@ -321,18 +432,7 @@ RuleEngineImpl::ThreadState* RuleEngineImpl::threadState(std::string& error)
                 return nullptr;
             }
         }
-        // The hooks are looked up once per generation and kept as
-        // references: a call is one registry read.
-        lua_State* L = state->sandbox->state();
         state->sandbox->setHostSide(true);
-        for (std::size_t h = 0; h < kHookCount; ++h) {
-            if (!generation->hooks[h])
-                continue;
-            lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-            if (rawField(L, -1, kHookNames[h]) == LUA_TFUNCTION)
-                state->refs[h] = luaL_ref(L, LUA_REGISTRYINDEX);
-            lua_settop(L, 0);
-        }
     }
     ThreadState* raw = state.get();
     tlsStates.erase(_id);
@@ -342,32 +442,79 @@ RuleEngineImpl::ThreadState* RuleEngineImpl::threadState(std::string& error)
     return raw;
 }
 
-int RuleEngineImpl::invoke(Hook hook, const Poco::JSON::Object::Ptr& ctx, const RuleHelpers& helpers,
-    RuleOutcome& outcome, ThreadState*& state)
+RuleAnswer RuleEngineImpl::call(const std::string& hook, const Poco::JSON::Object::Ptr& ctx,
+    const RuleHelpers& helpers, const RuleAnswerReader& read)
 {
-    const auto h = static_cast<std::size_t>(hook);
+    RuleAnswer out;
     std::string error;
-    state = threadState(error);
+    ThreadState* state = threadState(error);
+    auto slot = state ? state->slots.find(hook) : decltype(state->slots)::iterator {};
+    const Declared* d = nullptr;
+    if (state && slot != state->slots.end()) {
+        d = slot->second.declared;
+    } else {
+        d = &declared(hook);
+        if (state) {
+            ThreadState::Slot s;
+            s.declared = d;
+            if (state->sandbox) {
+                // Only the generation's checked hooks: a global that is not a
+                // function never becomes one here.
+                lua_State* L = state->sandbox->state();
+                const auto& defined = state->generation->hooks;
+                if (std::find(defined.begin(), defined.end(), hook) != defined.end()) {
+                    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+                    if (rawField(L, -1, hook.c_str()) == LUA_TFUNCTION)
+                        s.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+                    lua_settop(L, 0);
+                }
+            }
+            slot = state->slots.emplace(hook, s).first;
+        }
+    }
+    out.onFailure = d->hook.onFailure;
     if (!state) {
-        outcome.hookExists = true;
-        outcome.generation = _number.load();
-        outcome.error = error;
-        return -1;
+        out.hookExists = true;
+        out.generation = _number.load();
+        out.error = error;
+        finish(*d, nullptr, out, false);
+        return out;
     }
-    outcome.generation = state->generation ? state->generation->number : 0;
-    if (state->refs[h] == LUA_NOREF) {
-        outcome.hookExists = false;
-        return 0;
-    }
-    outcome.hookExists = true;
+    out.generation = state->number;
+    if (slot->second.ref == LUA_NOREF)
+        return out;
+    out.hookExists = true;
     state->started = std::chrono::steady_clock::now();
-    const int n = state->sandbox->call(state->refs[h], ctx, &helpers, outcome.error);
-    return n;
+    lua_State* L = state->sandbox->state();
+    const int n = state->sandbox->call(slot->second.ref, ctx, &helpers, out.error);
+    RuleVerdict verdict;
+    if (n >= 0) {
+        out.values.reserve(static_cast<std::size_t>(n));
+        out.luaTypes.reserve(static_cast<std::size_t>(n));
+        for (int i = 1; i <= n; ++i) {
+            out.luaTypes.emplace_back(luaL_typename(L, i));
+            out.values.push_back(toVar(L, i));
+        }
+        lua_settop(L, 0);
+        if (read) {
+            try {
+                verdict = read(out);
+            } catch (const std::exception& e) {
+                verdict.error = hook + ": " + e.what();
+            }
+            out.error = verdict.error;
+        }
+    }
+    if (out.failed()) {
+        out.values.clear();
+        out.luaTypes.clear();
+    }
+    finish(*d, state, out, verdict.allowed);
+    return out;
 }
 
-void RuleEngineImpl::finish(Hook hook, ThreadState* state, const RuleOutcome& outcome, bool allowed)
+void RuleEngineImpl::finish(const Declared& d, ThreadState* state, const RuleOutcome& outcome, bool allowed)
 {
-    const auto h = static_cast<std::size_t>(hook);
     if (state && state->sandbox)
         lua_settop(state->sandbox->state(), 0);
     if (!outcome.hookExists)
@@ -378,211 +525,13 @@ void RuleEngineImpl::finish(Hook hook, ThreadState* state, const RuleOutcome& ou
     // As Kea logs a failing callout: the hook, the generation, the time it
     // took (a budget overrun shows as a slow call) and the script's error.
     if (outcome.failed())
-        _log.error("rules: %s (generation %s) failed after %.1f ms: %s", std::string(kHookNames[h]),
+        _log.error("rules: %s (generation %s) failed after %.1f ms: %s", d.hook.name,
             std::to_string(outcome.generation), seconds * 1000.0, outcome.error);
-    if (!_metrics)
+    if (!d.allow)
         return;
     if (state)
-        _metrics->seconds[h]->Observe(seconds);
-    (outcome.failed() ? _metrics->error[h] : allowed ? _metrics->allow[h] : _metrics->reject[h])->Increment();
-}
-
-namespace {
-
-/// before_book / before_prescribe: true, nil or nothing allows; false with
-/// an optional reason string rejects; anything else is a rule error.
-void readDecision(lua_State* L, int n, RuleDecision& out, const char* hook)
-{
-    const int type = n >= 1 ? lua_type(L, 1) : LUA_TNIL;
-    if (type == LUA_TNIL || (type == LUA_TBOOLEAN && lua_toboolean(L, 1))) {
-        out.allowed = true;
-        return;
-    }
-    if (type != LUA_TBOOLEAN) {
-        out.error = std::string(hook) + " returned a " + lua_typename(L, type)
-            + ", expected true or false, \"reason\"";
-        return;
-    }
-    out.allowed = false;
-    const int reasonType = n >= 2 ? lua_type(L, 2) : LUA_TNIL;
-    if (reasonType == LUA_TSTRING)
-        out.reason = stringAt(L, 2);
-    else if (reasonType == LUA_TNIL)
-        out.reason = "not allowed by the clinic's rules";
-    else
-        out.error
-            = std::string(hook) + " returned a " + lua_typename(L, reasonType) + " reason, expected a string";
-}
-
-} // namespace
-
-RuleDecision RuleEngineImpl::beforeBook(const Poco::JSON::Object::Ptr& ctx, const RuleHelpers& helpers)
-{
-    RuleDecision out;
-    ThreadState* state = nullptr;
-    const int n = invoke(Hook::BeforeBook, ctx, helpers, out, state);
-    if (n >= 0 && out.hookExists)
-        readDecision(state->sandbox->state(), n, out, "before_book");
-    if (out.failed()) {
-        out.allowed = false; // fails closed
-        out.reason = "rule error";
-    }
-    finish(Hook::BeforeBook, state, out, out.allowed);
-    return out;
-}
-
-RuleDecision RuleEngineImpl::beforePrescribe(const Poco::JSON::Object::Ptr& ctx, const RuleHelpers& helpers)
-{
-    RuleDecision out;
-    ThreadState* state = nullptr;
-    const int n = invoke(Hook::BeforePrescribe, ctx, helpers, out, state);
-    if (n >= 0 && out.hookExists)
-        readDecision(state->sandbox->state(), n, out, "before_prescribe");
-    if (out.failed()) {
-        out.allowed = false; // fails closed
-        out.reason = "rule error";
-    }
-    finish(Hook::BeforePrescribe, state, out, out.allowed);
-    return out;
-}
-
-CancelDecision RuleEngineImpl::cancelPolicy(const Poco::JSON::Object::Ptr& ctx, const RuleHelpers& helpers)
-{
-    CancelDecision out;
-    ThreadState* state = nullptr;
-    const int n = invoke(Hook::CancelPolicy, ctx, helpers, out, state);
-    if (n >= 0 && out.hookExists) {
-        lua_State* L = state->sandbox->state();
-        const int type = n >= 1 ? lua_type(L, 1) : LUA_TNIL;
-        if (type == LUA_TNIL) {
-            out.allowed = true;
-        } else if (type == LUA_TBOOLEAN) {
-            out.allowed = lua_toboolean(L, 1);
-            if (!out.allowed && n >= 2 && lua_type(L, 2) == LUA_TSTRING)
-                out.reason = stringAt(L, 2);
-        } else if (type == LUA_TTABLE) {
-            const int allowedType = rawField(L, 1, "allowed");
-            if (allowedType != LUA_TBOOLEAN)
-                out.error = std::string("cancel_policy: allowed is a ") + lua_typename(L, allowedType)
-                    + ", expected a boolean";
-            else
-                out.allowed = lua_toboolean(L, -1);
-            lua_pop(L, 1);
-            const int feeType = rawField(L, 1, "fee_minor");
-            lua_Integer fee = 0;
-            if (feeType != LUA_TNIL) {
-                if (!integerAt(L, -1, fee) || fee < 0)
-                    out.error = "cancel_policy: fee_minor must be a non-negative integer";
-                else
-                    out.feeMinor = static_cast<std::int64_t>(fee);
-            }
-            lua_pop(L, 1);
-            const int reasonType = rawField(L, 1, "reason");
-            if (reasonType == LUA_TSTRING)
-                out.reason = stringAt(L, -1);
-            else if (reasonType != LUA_TNIL)
-                out.error = "cancel_policy: reason must be a string";
-            lua_pop(L, 1);
-        } else {
-            out.error = std::string("cancel_policy returned a ") + lua_typename(L, type)
-                + ", expected {allowed = bool, fee_minor = int?}";
-        }
-        if (!out.allowed && out.reason.empty() && !out.failed())
-            out.reason = "cancellation not allowed by the clinic's rules";
-    }
-    if (out.failed()) {
-        out.allowed = false; // fails closed
-        out.feeMinor.reset();
-        out.reason = "rule error";
-    }
-    finish(Hook::CancelPolicy, state, out, out.allowed);
-    return out;
-}
-
-SlotLengthDecision RuleEngineImpl::slotLength(
-    const Poco::JSON::Object::Ptr& ctx, int defaultMinutes, const RuleHelpers& helpers)
-{
-    SlotLengthDecision out;
-    out.minutes = defaultMinutes;
-    ThreadState* state = nullptr;
-    const int n = invoke(Hook::SlotLength, ctx, helpers, out, state);
-    if (n >= 0 && out.hookExists) {
-        lua_State* L = state->sandbox->state();
-        lua_Integer minutes = 0;
-        if (n == 0 || lua_type(L, 1) == LUA_TNIL) {
-            // nil: the script has no opinion for this slot
-        } else if (!integerAt(L, 1, minutes)) {
-            out.error = std::string("slot_length returned a ") + lua_typename(L, lua_type(L, 1))
-                + ", expected integer minutes";
-        } else if (minutes < 5 || minutes > 480) {
-            out.error = "slot_length returned " + std::to_string(minutes) + ", expected 5..480 minutes";
-        } else {
-            out.minutes = static_cast<int>(minutes);
-        }
-    }
-    if (out.failed())
-        out.minutes = defaultMinutes; // falls back to the default
-    finish(Hook::SlotLength, state, out, true);
-    return out;
-}
-
-ReminderPlan RuleEngineImpl::reminders(
-    const Poco::JSON::Object::Ptr& ctx, const std::vector<Reminder>& defaults, const RuleHelpers& helpers)
-{
-    ReminderPlan out;
-    out.reminders = defaults;
-    ThreadState* state = nullptr;
-    const int n = invoke(Hook::Reminders, ctx, helpers, out, state);
-    if (n >= 0 && out.hookExists && n >= 1 && lua_type(state->sandbox->state(), 1) != LUA_TNIL) {
-        lua_State* L = state->sandbox->state();
-        std::vector<Reminder> list;
-        if (lua_type(L, 1) != LUA_TTABLE) {
-            out.error = std::string("reminders returned a ") + lua_typename(L, lua_type(L, 1))
-                + ", expected a list";
-        } else {
-            const auto count = static_cast<lua_Integer>(lua_rawlen(L, 1));
-            if (count > 20)
-                out.error
-                    = "reminders returned " + std::to_string(count) + " entries, at most 20 are allowed";
-            for (lua_Integer i = 1; i <= count && !out.failed(); ++i) {
-                const std::string where = "reminders[" + std::to_string(i) + "]";
-                if (lua_rawgeti(L, 1, i) != LUA_TTABLE) {
-                    out.error = where + " is a " + std::string(luaL_typename(L, -1)) + ", expected a table";
-                    break;
-                }
-                const int item = lua_gettop(L);
-                // {offset_minutes = 1440, channel = "email"} or {1440, "email"}
-                if (rawField(L, item, "offset_minutes") == LUA_TNIL) {
-                    lua_pop(L, 1);
-                    lua_rawgeti(L, item, 1);
-                }
-                if (rawField(L, item, "channel") == LUA_TNIL) {
-                    lua_pop(L, 1);
-                    lua_rawgeti(L, item, 2);
-                }
-                lua_Integer offset = 0;
-                Reminder r;
-                if (!integerAt(L, -2, offset) || offset < 1 || offset > 60 * 24 * 60)
-                    out.error = where + ".offset_minutes must be an integer 1..86400";
-                else if (lua_type(L, -1) != LUA_TSTRING)
-                    out.error = where + ".channel must be a string";
-                else {
-                    r.offsetMinutes = static_cast<int>(offset);
-                    r.channel = stringAt(L, -1);
-                    if (r.channel != "email" && r.channel != "sms" && r.channel != "inapp")
-                        out.error = where + ".channel must be email, sms or inapp, not " + r.channel;
-                }
-                lua_settop(L, item - 1);
-                list.push_back(r);
-            }
-        }
-        if (!out.failed())
-            out.reminders = std::move(list);
-    }
-    if (out.failed())
-        out.reminders = defaults; // falls back to the default
-    finish(Hook::Reminders, state, out, true);
-    return out;
+        d.seconds->Observe(seconds);
+    (outcome.failed() ? d.error : allowed ? d.allow : d.reject)->Increment();
 }
 
 } // namespace clinic::rules

@@ -1,5 +1,7 @@
 #include "rules/RulesRoutes.h"
 
+#include <algorithm>
+
 #include "clinic/Json.h"
 
 namespace clinic::rules {
@@ -19,6 +21,23 @@ Poco::JSON::Object::Ptr describe(const RulesInfo& info)
     for (const auto& h : info.hooks)
         hooks->add(h);
     o->set("hooks", hooks);
+    // Every hook a plugin offers, defined by the scripts or not: what a
+    // clinic may write, and whom to ask about it.
+    Poco::JSON::Array::Ptr declared = new Poco::JSON::Array;
+    for (const auto& h : info.declared) {
+        auto d = makeObject();
+        d->set("name", h.name);
+        d->set("plugin", h.plugin);
+        d->set("doc", h.doc);
+        d->set("on_failure", h.onFailure == RuleFailure::FailClosed ? "fail_closed" : "caller_default");
+        d->set("defined", std::find(info.hooks.begin(), info.hooks.end(), h.name) != info.hooks.end());
+        declared->add(d);
+    }
+    o->set("declared", declared);
+    Poco::JSON::Array::Ptr warnings = new Poco::JSON::Array;
+    for (const auto& w : info.warnings)
+        warnings->add(w);
+    o->set("warnings", warnings);
     return o;
 }
 
@@ -28,7 +47,8 @@ void addRulesRoutes(RuleEngineImpl& engine, const std::function<void(Route)>& ad
 {
     add({"GET", "/api/v1/system/rules", Access::only({"admin"}),
         [&engine](Request&) { return Response::json(describe(engine.current())); },
-        "admin: the Lua rules serving now: generation, files in load order, hooks defined"});
+        "admin: the Lua rules serving now: generation, files in load order, hooks defined, hooks declared "
+        "by plugins, warnings"});
     add({"POST", "/api/v1/system/rules/reload", Access::only({"admin"}),
         [&engine](Request&) {
             RuleBuild result = engine.reload();
@@ -43,8 +63,8 @@ void addRulesRoutes(RuleEngineImpl& engine, const std::function<void(Route)>& ad
             }
             return Response::json(describe(result.info));
         },
-        "admin: reload the Lua rules; 422 RULES_INVALID with {file, line, error} keeps the old ones "
-        "serving"});
+        "admin: reload the Lua rules (warnings name functions no plugin declared); 422 RULES_INVALID "
+        "with {file, line, error} keeps the old ones serving"});
 }
 
 } // namespace clinic::rules

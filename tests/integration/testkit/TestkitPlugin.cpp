@@ -1,10 +1,12 @@
 // A test-only plugin: endpoints whose behaviour the kernel's integration
 // tests need but no product plugin should offer (a slow request to drain on
-// SIGTERM, a handler that throws). Built into the build's plugin directory,
+// SIGTERM, a handler that throws, an event stream). Built into the build's plugin directory,
 // never installed.
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -46,7 +48,43 @@ public:
                 throw std::runtime_error("testkit internal detail LEAK-MARKER-7f3a at /secret/path.cpp:42");
             },
             "testkit: a handler that throws"});
+
+        // An event stream: ?count= "tick" events at once, then it stays open
+        // until the client goes; /state tells whether the plugin still sees
+        // its client, as a console plugin would before pushing to it.
+        host.router().add({"GET", "/api/v1/testkit/events", clinic::Access::open(),
+            [this](clinic::Request& req) {
+                const auto count = req.queryInt("count", 0, 100).value_or(3);
+                return clinic::Response::stream([this, count](std::shared_ptr<clinic::EventStream> stream) {
+                    {
+                        std::lock_guard<std::mutex> lock(_mutex);
+                        _stream = stream;
+                    }
+                    for (std::int64_t i = 0; i < count; ++i)
+                        stream->send("tick", "n=" + std::to_string(i) + "\nsecond line");
+                });
+            },
+            "testkit: an event stream"});
+        host.router().add({"GET", "/api/v1/testkit/events/state", clinic::Access::open(),
+            [this](clinic::Request&) {
+                std::lock_guard<std::mutex> lock(_mutex);
+                auto out = clinic::makeObject();
+                out->set("opened", _stream != nullptr);
+                out->set("connected", _stream && _stream->connected());
+                return clinic::Response::json(out);
+            },
+            "testkit: whether the last event stream's client is still there"});
     }
+
+    void stop() override
+    {
+        std::lock_guard<std::mutex> lock(_mutex);
+        _stream.reset();
+    }
+
+private:
+    std::mutex _mutex;
+    std::shared_ptr<clinic::EventStream> _stream;
 };
 
 } // namespace

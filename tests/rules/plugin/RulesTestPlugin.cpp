@@ -1,8 +1,10 @@
 // A test-only plugin: POST /api/v1/rulestest/{hook} calls host.rules() with
-// the ctx from the request body, the way the scheduling plugin will, and
-// answers with the typed outcome. The rules suites prove through it what a
-// script does to a running daemon. Built into the build's plugin directory,
-// never installed.
+// the ctx from the request body, the way the scheduling plugin does (through
+// the scheduling plugin's own hook readers, compiled in), and answers with the
+// typed outcome. It declares the scheduling hooks itself, so it never loads
+// beside the scheduling plugin, and before_prescribe, which no shipped plugin
+// owns yet. The rules suites prove through it what a script does to a
+// running daemon. Built into the build's plugin directory, never installed.
 //
 // Body: {"ctx": {...}, "default_minutes": 30, "helpers": {"name": answer}}
 // (each helper answers its fixed value, or throws if the value is "throw").
@@ -11,6 +13,8 @@
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
 #include "clinic/Rules.h"
+
+#include "SchedulingRules.h"
 
 namespace {
 
@@ -45,6 +49,13 @@ public:
     std::string name() const override { return "rulestest"; }
     std::string version() const override { return "0.0.1"; }
 
+    void declareRuleHooks(RuleEngine& rules) override
+    {
+        scheduling::SchedulingRules::declare(rules);
+        rules.declare(
+            {"before_prescribe", "prescription ctx -> true | false, \"reason\"", RuleFailure::FailClosed});
+    }
+
     void start(Host& host) override
     {
         RuleEngine& rules = host.rules();
@@ -58,24 +69,26 @@ public:
                 const std::string hook = req.param("hook");
                 auto out = makeObject();
                 if (hook == "before_book" || hook == "before_prescribe") {
-                    auto d = hook == "before_book" ? rules.beforeBook(ctx, helpers)
-                                                   : rules.beforePrescribe(ctx, helpers);
+                    auto d = hook == "before_book"
+                        ? scheduling::SchedulingRules(rules).beforeBook(ctx, helpers)
+                        : decide(rules, "before_prescribe", ctx, helpers);
                     describe(d, out);
                     out->set("allowed", d.allowed);
                     out->set("reason", d.reason);
                 } else if (hook == "cancel_policy") {
-                    auto d = rules.cancelPolicy(ctx, helpers);
+                    auto d = scheduling::SchedulingRules(rules).cancelPolicy(ctx, helpers);
                     describe(d, out);
                     out->set("allowed", d.allowed);
                     out->set("reason", d.reason);
                     if (d.feeMinor)
                         out->set("fee_minor", static_cast<Poco::Int64>(*d.feeMinor));
                 } else if (hook == "slot_length") {
-                    auto d = rules.slotLength(ctx, body->optValue<int>("default_minutes", 30), helpers);
+                    auto d = scheduling::SchedulingRules(rules).slotLength(
+                        ctx, body->optValue<int>("default_minutes", 30), helpers);
                     describe(d, out);
                     out->set("minutes", d.minutes);
                 } else if (hook == "reminders") {
-                    auto d = rules.reminders(ctx, {{1440, "email"}}, helpers);
+                    auto d = scheduling::SchedulingRules(rules).reminders(ctx, {{1440, "email"}}, helpers);
                     describe(d, out);
                     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
                     for (const auto& r : d.reminders) {

@@ -5,9 +5,11 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "RuleTestSupport.h"
+#include "SchedulingRules.h"
 
 using namespace clinic;
 using namespace clinic::test;
+using scheduling::SchedulingRules;
 
 namespace {
 
@@ -15,7 +17,9 @@ namespace {
 /// installed as lua/README.md says: named to load after default.lua.
 struct Installed : RulesFixture {
     explicit Installed(const std::string& example = "")
+        : RulesFixture({}, false)
     {
+        SchedulingRules::declare(*engine);
         write("default.lua", readFile(sourceDir() + "/lua/rules/default.lua"));
         if (!example.empty())
             write("site-" + example, readFile(sourceDir() + "/lua/examples/" + example));
@@ -60,86 +64,100 @@ public:
     void defaultRejectsABookingInThePastOrWithoutNotice()
     {
         Installed rules;
-        auto past = rules.engine->beforeBook(booking("2026-11-22T10:00:00", -1320));
+        auto past = SchedulingRules(*rules.engine).beforeBook(booking("2026-11-22T10:00:00", -1320));
         CPPUNIT_ASSERT(!past.allowed && !past.failed());
         CPPUNIT_ASSERT_EQUAL(std::string("the start is in the past"), past.reason);
-        auto soon = rules.engine->beforeBook(booking("2026-11-23T08:30:00", 30));
+        auto soon = SchedulingRules(*rules.engine).beforeBook(booking("2026-11-23T08:30:00", 30));
         CPPUNIT_ASSERT(!soon.allowed);
         CPPUNIT_ASSERT_EQUAL(std::string("bookings need at least 60 minutes' notice"), soon.reason);
-        CPPUNIT_ASSERT(rules.engine->beforeBook(booking("2026-11-23T10:00:00", 120)).allowed);
+        CPPUNIT_ASSERT(
+            SchedulingRules(*rules.engine).beforeBook(booking("2026-11-23T10:00:00", 120)).allowed);
         // The default leaves slot length and reminders to the caller.
-        CPPUNIT_ASSERT(!rules.engine->slotLength(booking("2026-11-24T10:00:00", 1560), 30).hookExists);
+        CPPUNIT_ASSERT(
+            !SchedulingRules(*rules.engine).slotLength(booking("2026-11-24T10:00:00", 1560), 30).hookExists);
     }
 
     void defaultLetsPatientsCancelUpTo24HoursBeforeAndStaffAlways()
     {
         Installed rules;
-        auto late = rules.engine->cancelPolicy(booking("2026-11-23T20:00:00", 720));
+        auto late = SchedulingRules(*rules.engine).cancelPolicy(booking("2026-11-23T20:00:00", 720));
         CPPUNIT_ASSERT(!late.allowed && !late.failed());
         CPPUNIT_ASSERT_EQUAL(
             std::string("appointments can be cancelled up to 24 hours before the start"), late.reason);
-        auto early = rules.engine->cancelPolicy(booking("2026-11-25T10:00:00", 3000));
+        auto early = SchedulingRules(*rules.engine).cancelPolicy(booking("2026-11-25T10:00:00", 3000));
         CPPUNIT_ASSERT(early.allowed && !early.feeMinor);
-        auto desk = rules.engine->cancelPolicy(
-            booking("2026-11-23T20:00:00", 720, false, 34, "general", "receptionist"));
+        auto desk
+            = SchedulingRules(*rules.engine)
+                  .cancelPolicy(booking("2026-11-23T20:00:00", 720, false, 34, "general", "receptionist"));
         CPPUNIT_ASSERT(desk.allowed);
-        CPPUNIT_ASSERT(
-            !rules.engine->cancelPolicy(booking("2026-11-23T07:00:00", -60, false, 34, "general", "admin"))
-                 .allowed);
+        CPPUNIT_ASSERT(!SchedulingRules(*rules.engine)
+                            .cancelPolicy(booking("2026-11-23T07:00:00", -60, false, 34, "general", "admin"))
+                            .allowed);
     }
 
     void dentalGivesNewPatients45MinutesAndNoSameDayBooking()
     {
         Installed rules("dental.lua");
-        auto first = rules.engine->slotLength(booking("2026-11-25T10:00:00", 3000, true), 30);
+        auto first
+            = SchedulingRules(*rules.engine).slotLength(booking("2026-11-25T10:00:00", 3000, true), 30);
         CPPUNIT_ASSERT(first.hookExists && !first.failed());
         CPPUNIT_ASSERT_EQUAL(45, first.minutes);
-        CPPUNIT_ASSERT_EQUAL(
-            30, rules.engine->slotLength(booking("2026-11-25T10:00:00", 3000, false), 30).minutes);
-        auto sameDay = rules.engine->beforeBook(booking("2026-11-23T15:00:00", 420, true));
+        CPPUNIT_ASSERT_EQUAL(30,
+            SchedulingRules(*rules.engine)
+                .slotLength(booking("2026-11-25T10:00:00", 3000, false), 30)
+                .minutes);
+        auto sameDay = SchedulingRules(*rules.engine).beforeBook(booking("2026-11-23T15:00:00", 420, true));
         CPPUNIT_ASSERT(!sameDay.allowed && !sameDay.failed());
         CPPUNIT_ASSERT_EQUAL(std::string("new patients cannot be booked for the same day"), sameDay.reason);
-        CPPUNIT_ASSERT(rules.engine->beforeBook(booking("2026-11-23T15:00:00", 420, false)).allowed);
-        CPPUNIT_ASSERT(rules.engine->beforeBook(booking("2026-11-24T09:00:00", 1500, true)).allowed);
+        CPPUNIT_ASSERT(
+            SchedulingRules(*rules.engine).beforeBook(booking("2026-11-23T15:00:00", 420, false)).allowed);
+        CPPUNIT_ASSERT(
+            SchedulingRules(*rules.engine).beforeBook(booking("2026-11-24T09:00:00", 1500, true)).allowed);
         // The default's rules still hold underneath.
         CPPUNIT_ASSERT_EQUAL(std::string("the start is in the past"),
-            rules.engine->beforeBook(booking("2026-11-20T09:00:00", -4260, false)).reason);
+            SchedulingRules(*rules.engine).beforeBook(booking("2026-11-20T09:00:00", -4260, false)).reason);
     }
 
     void pediatricKeepsChildrenAndPediatriciansTogether()
     {
         Installed rules("pediatric.lua");
-        auto adult = rules.engine->beforeBook(booking("2026-11-25T10:00:00", 3000, false, 30, "pediatrics"));
+        auto adult = SchedulingRules(*rules.engine)
+                         .beforeBook(booking("2026-11-25T10:00:00", 3000, false, 30, "pediatrics"));
         CPPUNIT_ASSERT(!adult.allowed && !adult.failed());
         CPPUNIT_ASSERT_EQUAL(std::string("pediatricians see patients under 18 only"), adult.reason);
-        CPPUNIT_ASSERT(
-            rules.engine->beforeBook(booking("2026-11-25T10:00:00", 3000, false, 7, "pediatrics")).allowed);
-        auto child = rules.engine->beforeBook(booking("2026-11-25T10:00:00", 3000, false, 17, "cardiology"));
+        CPPUNIT_ASSERT(SchedulingRules(*rules.engine)
+                           .beforeBook(booking("2026-11-25T10:00:00", 3000, false, 7, "pediatrics"))
+                           .allowed);
+        auto child = SchedulingRules(*rules.engine)
+                         .beforeBook(booking("2026-11-25T10:00:00", 3000, false, 17, "cardiology"));
         CPPUNIT_ASSERT(!child.allowed);
         CPPUNIT_ASSERT_EQUAL(std::string("patients under 18 are seen by a pediatrician"), child.reason);
-        CPPUNIT_ASSERT(
-            rules.engine->beforeBook(booking("2026-11-25T10:00:00", 3000, false, 18, "cardiology")).allowed);
+        CPPUNIT_ASSERT(SchedulingRules(*rules.engine)
+                           .beforeBook(booking("2026-11-25T10:00:00", 3000, false, 18, "cardiology"))
+                           .allowed);
     }
 
     void cancellationFeeIsHalfThePriceWithin24Hours()
     {
         Installed rules("cancellation_fee.lua");
-        auto late = rules.engine->cancelPolicy(booking("2026-11-23T20:00:00", 720));
+        auto late = SchedulingRules(*rules.engine).cancelPolicy(booking("2026-11-23T20:00:00", 720));
         CPPUNIT_ASSERT_MESSAGE(late.error + late.reason, late.allowed && !late.failed());
         CPPUNIT_ASSERT(late.feeMinor);
         CPPUNIT_ASSERT_EQUAL(std::int64_t(10000), *late.feeMinor);
-        auto early = rules.engine->cancelPolicy(booking("2026-11-25T10:00:00", 3000));
+        auto early = SchedulingRules(*rules.engine).cancelPolicy(booking("2026-11-25T10:00:00", 3000));
         CPPUNIT_ASSERT(early.allowed && !early.feeMinor);
         auto byDoctor
-            = rules.engine->cancelPolicy(booking("2026-11-23T20:00:00", 720, false, 34, "general", "doctor"));
+            = SchedulingRules(*rules.engine)
+                  .cancelPolicy(booking("2026-11-23T20:00:00", 720, false, 34, "general", "doctor"));
         CPPUNIT_ASSERT(byDoctor.allowed && !byDoctor.feeMinor);
-        CPPUNIT_ASSERT(!rules.engine->cancelPolicy(booking("2026-11-23T07:00:00", -60)).allowed);
+        CPPUNIT_ASSERT(
+            !SchedulingRules(*rules.engine).cancelPolicy(booking("2026-11-23T07:00:00", -60)).allowed);
     }
 
     void cancellationFeeClinicSendsEmailThenSmsReminders()
     {
         Installed rules("cancellation_fee.lua");
-        auto plan = rules.engine->reminders(booking("2026-11-25T10:00:00", 3000), {});
+        auto plan = SchedulingRules(*rules.engine).reminders(booking("2026-11-25T10:00:00", 3000), {});
         CPPUNIT_ASSERT(plan.hookExists && !plan.failed());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), plan.reminders.size());
         CPPUNIT_ASSERT_EQUAL(1440, plan.reminders[0].offsetMinutes);
