@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -20,8 +19,6 @@
 #include "config/Settings.h"
 #include "db/Migrator.h"
 #include "host/PluginServices.h"
-#include "http/OpenApi.h"
-#include "rules/RulesRoutes.h"
 #include "version.h"
 
 namespace clinic {
@@ -48,13 +45,6 @@ public:
 private:
     std::chrono::system_clock::duration _offset;
 };
-
-std::string iso8601(std::chrono::system_clock::time_point t)
-{
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    return Poco::DateTimeFormatter::format(
-        Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(micros)), "%Y-%m-%dT%H:%M:%S.%iZ");
-}
 
 /// The Host a plugin sees. Its registrations are staged and reach the
 /// kernel only if the plugin starts.
@@ -459,111 +449,6 @@ std::map<std::string, ReadinessResult> Kernel::readiness()
         }
     }
     return out;
-}
-
-void Kernel::registerKernelRoutes()
-{
-    addRoute({"GET", "/health/live", Access::open(),
-                 [](Request&) {
-                     auto o = makeObject();
-                     o->set("status", "ok");
-                     return Response::json(o);
-                 },
-                 "liveness: the process answers"},
-        "kernel");
-    addRoute({"GET", "/health/ready", Access::open(),
-                 [this](Request& req) {
-                     auto checks = makeObject();
-                     std::vector<std::string> failing;
-                     for (const auto& [name, result] : readiness()) {
-                         auto c = makeObject();
-                         c->set("ok", result.ok);
-                         if (!result.ok) {
-                             c->set("detail", publicReadinessDetail(name));
-                             failing.push_back(name);
-                         }
-                         noteReadiness(name, result);
-                         checks->set(name, c);
-                     }
-                     if (failing.empty()) {
-                         auto o = makeObject();
-                         o->set("status", "ready");
-                         o->set("checks", checks);
-                         return Response::json(o);
-                     }
-                     std::string names;
-                     for (const auto& n : failing)
-                         names += (names.empty() ? "" : ", ") + n;
-                     auto details = makeObject();
-                     details->set("failing", names);
-                     details->set("checks", checks);
-                     HttpError error(503, "NOT_READY", "not ready: " + names, details);
-                     return Response::text(
-                         errorEnvelope(error, req.requestId), "application/json; charset=utf-8", 503);
-                 },
-                 "readiness: database reachable and every plugin started; 503 names the failing checks"},
-        "kernel");
-    addRoute({"GET", "/api/v1/time", Access::open(),
-                 [this](Request&) {
-                     auto o = makeObject();
-                     o->set("now", iso8601(_clock->now()));
-                     return Response::json(o);
-                 },
-                 "the daemon's clock, for terminal clock sync"},
-        "kernel");
-    addRoute({"GET", "/api/v1/openapi.json", Access::open(),
-                 [this](Request&) { return Response::json(openApiDocument(_router, CLINICD_VERSION)); },
-                 "the OpenAPI 3 document of every route this daemon serves, with who may call it"},
-        "kernel");
-    addRoute(
-        {"GET", "/api/v1/system/routes", Access::only({"admin"}),
-            [this](Request&) {
-                Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-                for (const auto& r : _router.routes()) {
-                    auto o = makeObject();
-                    o->set("method", r->route.method);
-                    o->set("pattern", r->route.pattern);
-                    o->set("owner", r->owner);
-                    const Access& a = r->route.access;
-                    o->set("access", a.isPublic ? "public" : a.roles.empty() ? "authenticated" : "roles");
-                    Poco::JSON::Array::Ptr roles = new Poco::JSON::Array;
-                    for (const auto& role : a.roles)
-                        roles->add(role);
-                    o->set("roles", roles);
-                    o->set("summary", r->route.summary);
-                    items->add(o);
-                }
-                auto o = makeObject();
-                o->set("items", items);
-                return Response::json(o);
-            },
-            "admin: every route with its method, pattern, owner and who may call it"},
-        "kernel");
-    addRoute({"GET", "/api/v1/system/plugins", Access::only({"admin"}),
-                 [this](Request&) {
-                     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-                     for (const auto& p : _plugins->plugins()) {
-                         auto o = makeObject();
-                         o->set("name", p->name);
-                         o->set("version", p->version);
-                         o->set("state", p->state);
-                         Poco::JSON::Array::Ptr deps = new Poco::JSON::Array;
-                         for (const auto& d : p->dependencies)
-                             deps->add(d);
-                         o->set("requires", deps);
-                         if (!p->error.empty())
-                             o->set("error", p->error);
-                         items->add(o);
-                     }
-                     auto o = makeObject();
-                     o->set("items", items);
-                     o->set("api_version", kPluginApiVersion);
-                     o->set("clinicd_version", std::string(CLINICD_VERSION));
-                     return Response::json(o);
-                 },
-                 "loaded plugins: name, version, state and, for a failed one, why"},
-        "kernel");
-    rules::addRulesRoutes(*_rules, [this](Route route) { addRoute(std::move(route), "kernel"); });
 }
 
 std::string Kernel::publicReadinessDetail(const std::string& check) const

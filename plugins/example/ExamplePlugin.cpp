@@ -53,6 +53,11 @@ public:
         clinic::RuleEngine& rules = host.rules();
         Poco::Logger& log = host.logger();
 
+        // What a route accepts and answers is declared beside it: the OpenAPI
+        // document at /api/v1/openapi.json is generated from these.
+        const auto note = clinic::Schema::object()
+                              .required("id", clinic::Schema::id())
+                              .required("text", clinic::Schema::string(1, 200));
         host.router().add({"POST", "/api/v1/example/notes", clinic::Access::open(),
             [&db, &clock, &rules, &log](clinic::Request& req) {
                 clinic::FieldReader in(req.jsonObject());
@@ -83,7 +88,10 @@ public:
                 out->set("text", text);
                 return clinic::Response::json(out, 201);
             },
-            "example: store a note"});
+            "example: store a note",
+            clinic::Contract()
+                .accepts(clinic::Schema::object().required("text", clinic::Schema::string(1, 200)))
+                .returns(201, "the stored note", note)});
 
         host.router().add({"GET", "/api/v1/example/notes/{id}", clinic::Access::open(),
             [&db](clinic::Request& req) {
@@ -99,7 +107,10 @@ public:
                 out->set("reloads", _reloads.load());
                 return clinic::Response::json(out);
             },
-            "example: read a note"});
+            "example: read a note",
+            clinic::Contract().returns(200, "the note",
+                clinic::Schema(note).required(
+                    "reloads", clinic::Schema::integer().describe("reloads this daemon has seen")))});
 
         // Other plugins read notes through example.notes.v1, never the table.
         host.services().publish<clinic::example::Notes>(

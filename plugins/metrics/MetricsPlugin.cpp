@@ -38,7 +38,9 @@ public:
                 return clinic::Response::text(
                     exposition->render(), clinic::metrics::Exposition::kContentType);
             },
-            "Prometheus text exposition of the daemon's metrics"});
+            "Prometheus text exposition of the daemon's metrics",
+            clinic::Contract().returnsText(200, clinic::metrics::Exposition::kContentType,
+                "every metric in the Prometheus text format")});
 
         if (port > 0) {
             _local = std::make_unique<clinic::metrics::LocalMetricsServer>(

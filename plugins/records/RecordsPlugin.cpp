@@ -12,19 +12,13 @@
 #include <Poco/Nullable.h>
 
 #include "RecordChecks.h"
+#include "RecordsSchemas.h"
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
+#include "clinic/Roles.h"
+#include "clinic/RouteTable.h"
 
 namespace records {
-
-namespace {
-
-const std::set<std::string> kStaff = {"admin", "doctor", "nurse", "receptionist"};
-const std::set<std::string> kEveryone = {"admin", "doctor", "nurse", "receptionist", "patient"};
-const std::set<std::string> kClinicalWriters = {"admin", "doctor", "nurse"};
-const std::set<std::string> kPhysicians = {"admin", "doctor"};
-
-} // namespace
 
 std::string reasonOf(const Request& req)
 {
@@ -109,39 +103,81 @@ void RecordsPlugin::start(clinic::Host& host)
     host.services().publish<clinic::records::PatientRegistry>(
         clinic::records::kPatientRegistryService, _patients);
 
-    auto add
-        = [&](const std::string& method, const std::string& pattern, std::set<std::string> roles,
-              Response (RecordsPlugin::*fn)(Request&), const std::string& summary, std::size_t maxBody = 0) {
-              host.router().add({method, pattern, clinic::Access::only(std::move(roles)),
-                  [this, fn](Request& req) { return (this->*fn)(req); }, summary, maxBody});
-          };
-    add("GET", "/api/v1/patients", kStaff, &RecordsPlugin::listPatients, "records: list or search patients");
-    add("POST", "/api/v1/patients", kStaff, &RecordsPlugin::createPatient, "records: create a patient");
-    add("GET", "/api/v1/patients/{id}", kEveryone, &RecordsPlugin::getPatient, "records: one patient");
-    add("PATCH", "/api/v1/patients/{id}", kStaff, &RecordsPlugin::patchPatient, "records: change a patient");
-    add("GET", "/api/v1/patients/{id}/encounters", kEveryone, &RecordsPlugin::listEncounters,
-        "records: a patient's encounters, current versions with their history");
-    add("POST", "/api/v1/patients/{id}/encounters", kPhysicians, &RecordsPlugin::createEncounter,
-        "records: add an encounter, or correct one (supersedes)");
-    add("GET", "/api/v1/patients/{id}/vitals", kEveryone, &RecordsPlugin::listVitals, "records: vitals");
-    add("POST", "/api/v1/patients/{id}/vitals", kClinicalWriters, &RecordsPlugin::createVitals,
-        "records: record vitals");
-    add("GET", "/api/v1/patients/{id}/lab-results", kEveryone, &RecordsPlugin::listLabResults,
-        "records: lab results");
-    add("POST", "/api/v1/patients/{id}/lab-results", kClinicalWriters, &RecordsPlugin::createLabResult,
-        "records: record a lab result");
-    add("GET", "/api/v1/patients/{id}/documents", kEveryone, &RecordsPlugin::listDocuments,
-        "records: a patient's documents (metadata)");
-    add("POST", "/api/v1/patients/{id}/documents", kClinicalWriters, &RecordsPlugin::uploadDocument,
-        "records: upload a PDF, PNG or JPEG as the raw body (?filename=&kind=)", _maxDocumentBytes);
-    add("GET", "/api/v1/patients/{id}/documents/{doc_id}", kEveryone, &RecordsPlugin::getDocument,
-        "records: one document's metadata");
-    add("GET", "/api/v1/patients/{id}/documents/{doc_id}/content", kEveryone, &RecordsPlugin::documentContent,
-        "records: download a document");
-    add("POST", "/api/v1/patients/{id}/documents/letters", kPhysicians, &RecordsPlugin::createLetter,
-        "records: generate a letter from a template, stored as a document");
-    add("GET", "/api/v1/patients/{id}/export", kEveryone, &RecordsPlugin::exportPatient,
-        "records: everything held about a patient (GDPR right of access)");
+    namespace roles = clinic::roles;
+    using clinic::Contract;
+    using clinic::listOf;
+    using clinic::Schema;
+    // ?reason= (or X-Access-Reason) is kept in the audit row of a read or write.
+    auto audited = [] {
+        return Contract().param(
+            "reason", Schema::string(0, 255), "why the caller looks: kept in the audit row");
+    };
+    clinic::RouteTable<RecordsPlugin> routes(host.router(), *this);
+    routes.add("GET", "/api/v1/patients", roles::staff, &RecordsPlugin::listPatients,
+        "records: list or search patients",
+        audited()
+            .param("q", Schema::string(), "search by name, phone or national id")
+            .page()
+            .returns(200, "patients", listOf(schemas::patient())));
+    routes.add("POST", "/api/v1/patients", roles::staff, &RecordsPlugin::createPatient,
+        "records: create a patient",
+        audited()
+            .accepts(schemas::patientInput(true))
+            .returns(
+                201, "the patient; 409 names a likely duplicate (send force: true)", schemas::patient()));
+    routes.add("GET", "/api/v1/patients/{id}", roles::everyone, &RecordsPlugin::getPatient,
+        "records: one patient", audited().returns(200, "the patient", schemas::patient()));
+    routes.add("PATCH", "/api/v1/patients/{id}", roles::staff, &RecordsPlugin::patchPatient,
+        "records: change a patient",
+        audited()
+            .accepts(schemas::patientInput(false))
+            .returns(200, "the patient as changed", schemas::patient()));
+    routes.add("GET", "/api/v1/patients/{id}/encounters", roles::everyone, &RecordsPlugin::listEncounters,
+        "records: a patient's encounters, current versions with their history",
+        audited().page().returns(200, "encounters", listOf(schemas::encounterWithHistory())));
+    routes.add("POST", "/api/v1/patients/{id}/encounters", roles::physicians, &RecordsPlugin::createEncounter,
+        "records: add an encounter, or correct one (supersedes)",
+        audited()
+            .accepts(schemas::encounterInput())
+            .returns(201, "the encounter (a correction: its new version)", schemas::encounter()));
+    routes.add("GET", "/api/v1/patients/{id}/vitals", roles::everyone, &RecordsPlugin::listVitals,
+        "records: vitals", audited().page().returns(200, "vitals", listOf(schemas::vitals())));
+    routes.add("POST", "/api/v1/patients/{id}/vitals", roles::clinical, &RecordsPlugin::createVitals,
+        "records: record vitals",
+        audited().accepts(schemas::vitalsInput()).returns(201, "the reading", schemas::vitals()));
+    routes.add("GET", "/api/v1/patients/{id}/lab-results", roles::everyone, &RecordsPlugin::listLabResults,
+        "records: lab results", audited().page().returns(200, "lab results", listOf(schemas::labResult())));
+    routes.add("POST", "/api/v1/patients/{id}/lab-results", roles::clinical, &RecordsPlugin::createLabResult,
+        "records: record a lab result",
+        audited().accepts(schemas::labResultInput()).returns(201, "the lab result", schemas::labResult()));
+    routes.add("GET", "/api/v1/patients/{id}/documents", roles::everyone, &RecordsPlugin::listDocuments,
+        "records: a patient's documents (metadata)",
+        audited().page().returns(200, "documents", listOf(schemas::document())));
+    routes.add("POST", "/api/v1/patients/{id}/documents", roles::clinical, &RecordsPlugin::uploadDocument,
+        "records: upload a PDF, PNG or JPEG as the raw body (?filename=&kind=)",
+        audited()
+            .param("filename", Schema::string(0, 255), "the file's name, kept for downloads")
+            .param("kind", Schema::string(1, 32), "lower-case letters or _ (default other)")
+            .acceptsBytes("application/octet-stream",
+                "the file itself; its type is decided by its content (PDF, PNG or JPEG, else 415)")
+            .returns(201, "the stored document", schemas::document()),
+        _maxDocumentBytes);
+    routes.add("GET", "/api/v1/patients/{id}/documents/{doc_id}", roles::everyone,
+        &RecordsPlugin::getDocument, "records: one document's metadata",
+        audited().returns(200, "the document", schemas::document()));
+    routes.add("GET", "/api/v1/patients/{id}/documents/{doc_id}/content", roles::everyone,
+        &RecordsPlugin::documentContent, "records: download a document",
+        audited().returnsText(200, "application/octet-stream",
+            "the stored bytes, with the document's content_type (PDF, PNG, JPEG or a letter's HTML)"));
+    routes.add("POST", "/api/v1/patients/{id}/documents/letters", roles::physicians,
+        &RecordsPlugin::createLetter, "records: generate a letter from a template, stored as a document",
+        audited()
+            .accepts(schemas::letterInput())
+            .returnsText(201, "text/html; charset=utf-8",
+                "the letter; Location and X-Document-Id name the stored document"));
+    routes.add("GET", "/api/v1/patients/{id}/export", roles::everyone, &RecordsPlugin::exportPatient,
+        "records: everything held about a patient (GDPR right of access)",
+        audited().returns(200, "everything held about the patient", schemas::patientExport()));
 }
 
 void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind, const std::string& action)

@@ -13,21 +13,16 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "SchedulingSchemas.h"
 #include "clinic/Access.h"
 #include "clinic/Audit.h"
+#include "clinic/Roles.h"
+#include "clinic/RouteTable.h"
 #include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
-
-namespace {
-
-const std::set<std::string> kEveryone = {"admin", "doctor", "nurse", "receptionist", "patient"};
-const std::set<std::string> kStaff = {"admin", "doctor", "nurse", "receptionist"};
-const std::set<std::string> kReports = {"admin", "receptionist"};
-
-} // namespace
 
 /// "YYYY-MM-DDTHH:MM:SS" of a local wall-clock time (seconds since the epoch
 /// read as local).
@@ -335,49 +330,88 @@ void AppointmentBook::Impl::start()
                     .Add({});
     refreshWaiting();
 
-    auto add = [&](const std::string& method, const std::string& pattern, std::set<std::string> roles,
-                   Response (Impl::*fn)(Request&), const std::string& summary) {
-        _host.router().add({method, pattern, clinic::Access::only(std::move(roles)),
-            [this, fn](Request& req) { return (this->*fn)(req); }, summary});
-    };
-    add("POST", "/api/v1/appointments", kEveryone, &Impl::book,
-        "scheduling: book an appointment, or a recurring series");
-    add("GET", "/api/v1/appointments", kEveryone, &Impl::list,
-        "scheduling: appointments (?doctor_id=&patient_id=&from=&to=&status=)");
-    add("GET", "/api/v1/appointments/{id}", kEveryone, &Impl::get, "scheduling: one appointment");
-    add("GET", "/api/v1/appointments/{id}.ics", kEveryone, &Impl::ics,
-        "scheduling: one appointment as iCalendar");
+    namespace roles = clinic::roles;
+    using clinic::Contract;
+    using clinic::listOf;
+    using clinic::Schema;
+    clinic::RouteTable<Impl> routes(_host.router(), *this);
+    routes.add("POST", "/api/v1/appointments", roles::everyone, &Impl::book,
+        "scheduling: book an appointment, or a recurring series",
+        Contract()
+            .accepts(schemas::bookingInput())
+            .returns(201, "the appointment, or the series booked", schemas::booked()));
+    routes.add("GET", "/api/v1/appointments", roles::everyone, &Impl::list,
+        "scheduling: appointments (?doctor_id=&patient_id=&from=&to=&status=)",
+        Contract()
+            .param("doctor_id", Schema::id(), "this doctor's")
+            .param("patient_id", Schema::id(), "this patient's")
+            .param("from", Schema::string(), "a local date YYYY-MM-DD or an RFC 3339 instant")
+            .param("to", Schema::string(), "a local date YYYY-MM-DD (inclusive) or an RFC 3339 instant")
+            .param("status",
+                Schema::enumOf({"pending", "confirmed", "checked_in", "completed", "cancelled", "no_show"}),
+                "only this status")
+            .page()
+            .returns(200, "appointments by start", listOf(schemas::appointment())));
+    routes.add("GET", "/api/v1/appointments/{id}", roles::everyone, &Impl::get, "scheduling: one appointment",
+        Contract().returns(200, "the appointment", schemas::appointment()));
+    routes.add("GET", "/api/v1/appointments/{id}.ics", roles::everyone, &Impl::ics,
+        "scheduling: one appointment as iCalendar",
+        Contract().returnsText(200, "text/calendar", "a VCALENDAR with the appointment as a VEVENT"));
     struct Step {
         const char* path;
         const char* status;
-        std::set<std::string> roles;
+        const std::set<std::string>& allowed;
     };
     static const Step steps[] = {
-        {"confirm", "confirmed", kEveryone},
-        {"check-in", "checked_in", kEveryone},
-        {"complete", "completed", {"admin", "doctor", "nurse"}},
-        {"no-show", "no_show", kStaff},
+        {"confirm", "confirmed", roles::everyone},
+        {"check-in", "checked_in", roles::everyone},
+        {"complete", "completed", roles::clinical},
+        {"no-show", "no_show", roles::staff},
     };
     for (const auto& step : steps) {
         const std::string to = step.status;
         _host.router().add({"POST", std::string("/api/v1/appointments/{id}/") + step.path,
-            clinic::Access::only(step.roles), [this, to](Request& req) { return transition(req, to); },
-            std::string("scheduling: mark an appointment ") + step.status});
+            clinic::Access::only(step.allowed), [this, to](Request& req) { return transition(req, to); },
+            std::string("scheduling: mark an appointment ") + step.status,
+            Contract()
+                .accepts(schemas::noFields())
+                .returns(200, std::string("the appointment, now ") + step.status, schemas::appointment())});
     }
-    add("POST", "/api/v1/appointments/{id}/cancel", kEveryone, &Impl::cancel,
-        "scheduling: cancel an appointment ({\"reason\", \"scope\": \"one\"|\"following\"})");
-    add("POST", "/api/v1/appointments/{id}/reschedule", kEveryone, &Impl::reschedule,
-        "scheduling: move an appointment to another start ({\"start\"})");
-    add("GET", "/api/v1/doctors/{id}/calendar.ics", kStaff, &Impl::doctorFeed,
-        "scheduling: a doctor's appointments as an iCalendar feed");
-    add("GET", "/api/v1/waitlist", kEveryone, &Impl::listWaitlist, "scheduling: waitlist entries");
-    add("POST", "/api/v1/waitlist", kEveryone, &Impl::addWaitlist, "scheduling: join the waitlist");
-    add("DELETE", "/api/v1/waitlist/{id}", kEveryone, &Impl::removeWaitlist,
-        "scheduling: leave the waitlist");
-    add("GET", "/api/v1/stats/dashboard", kReports, &Impl::dashboard,
-        "reports: today's load, counts by status, no-show rate, utilisation");
-    add("GET", "/api/v1/reports/monthly", kReports, &Impl::monthly,
-        "reports: per doctor for a month (?month=YYYY-MM; Accept: text/csv for CSV)");
+    routes.add("POST", "/api/v1/appointments/{id}/cancel", roles::everyone, &Impl::cancel,
+        "scheduling: cancel an appointment ({\"reason\", \"scope\": \"one\"|\"following\"})",
+        Contract()
+            .accepts(schemas::cancelInput())
+            .returns(200, "the cancelled appointment, or {items} for a series", schemas::cancelled()));
+    routes.add("POST", "/api/v1/appointments/{id}/reschedule", roles::everyone, &Impl::reschedule,
+        "scheduling: move an appointment to another start ({\"start\"})",
+        Contract()
+            .accepts(schemas::rescheduleInput())
+            .returns(200, "the moved appointment", schemas::appointment()));
+    routes.add("GET", "/api/v1/doctors/{id}/calendar.ics", roles::staff, &Impl::doctorFeed,
+        "scheduling: a doctor's appointments as an iCalendar feed",
+        Contract().returnsText(
+            200, "text/calendar", "a VCALENDAR from yesterday on, cancelled ones included"));
+    routes.add("GET", "/api/v1/waitlist", roles::everyone, &Impl::listWaitlist,
+        "scheduling: waitlist entries",
+        Contract()
+            .param("patient_id", Schema::id(), "this patient's")
+            .page()
+            .returns(200, "waitlist entries", listOf(schemas::waitlistEntry())));
+    routes.add("POST", "/api/v1/waitlist", roles::everyone, &Impl::addWaitlist,
+        "scheduling: join the waitlist",
+        Contract().accepts(schemas::waitlistInput()).returns(201, "the entry", schemas::waitlistEntry()));
+    routes.add("DELETE", "/api/v1/waitlist/{id}", roles::everyone, &Impl::removeWaitlist,
+        "scheduling: leave the waitlist", Contract().returnsNothing(204, "left"));
+    routes.add("GET", "/api/v1/stats/dashboard", roles::frontDesk, &Impl::dashboard,
+        "reports: today's load, counts by status, no-show rate, utilisation",
+        Contract().returns(200, "today in the clinic's zone", schemas::dashboard()));
+    routes.add("GET", "/api/v1/reports/monthly", roles::frontDesk, &Impl::monthly,
+        "reports: per doctor for a month (?month=YYYY-MM; Accept: text/csv for CSV)",
+        Contract()
+            .param("month", Schema::string(7, 7).describe("YYYY-MM"), "the month, in the clinic's zone", true)
+            .returns(
+                200, "per doctor: booked, completed, cancelled, no-show, revenue", schemas::monthlyReport())
+            .returnsText(200, "text/csv", "the same as CSV, on Accept: text/csv"));
 }
 
 AppointmentBook::Impl::PatientFacts AppointmentBook::Impl::patientFacts(std::int64_t patientId)

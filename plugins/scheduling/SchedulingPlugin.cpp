@@ -17,7 +17,10 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include "SchedulingSchemas.h"
 #include "clinic/Access.h"
+#include "clinic/Roles.h"
+#include "clinic/RouteTable.h"
 #include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
@@ -25,11 +28,6 @@ using namespace Poco::Data::Keywords;
 namespace scheduling {
 
 namespace {
-
-const std::set<std::string> kEveryone = {"admin", "doctor", "nurse", "receptionist", "patient"};
-const std::set<std::string> kStaff = {"admin", "doctor", "nurse", "receptionist"};
-const std::set<std::string> kAdmin = {"admin"};
-const std::set<std::string> kFrontDesk = {"admin", "receptionist"};
 
 std::string readFileText(const std::string& path)
 {
@@ -46,40 +44,80 @@ std::string readFileText(const std::string& path)
 void SchedulingPlugin::start(clinic::Host& host)
 {
     _host = &host;
-    auto add = [&](const std::string& method, const std::string& pattern, std::set<std::string> roles,
-                   Response (SchedulingPlugin::*fn)(Request&), const std::string& summary) {
-        host.router().add({method, pattern, clinic::Access::only(std::move(roles)),
-            [this, fn](Request& req) { return (this->*fn)(req); }, summary});
-    };
-    add("GET", "/api/v1/locations", kEveryone, &SchedulingPlugin::listLocations, "scheduling: locations");
-    add("POST", "/api/v1/locations", kAdmin, &SchedulingPlugin::createLocation, "scheduling: add a location");
-    add("GET", "/api/v1/locations/{id}", kEveryone, &SchedulingPlugin::getLocation,
-        "scheduling: one location");
-    add("PATCH", "/api/v1/locations/{id}", kAdmin, &SchedulingPlugin::patchLocation,
-        "scheduling: change a location");
-    add("GET", "/api/v1/services", kEveryone, &SchedulingPlugin::listServices, "scheduling: services");
-    add("POST", "/api/v1/services", kAdmin, &SchedulingPlugin::createService, "scheduling: add a service");
-    add("GET", "/api/v1/services/{id}", kEveryone, &SchedulingPlugin::getService, "scheduling: one service");
-    add("PATCH", "/api/v1/services/{id}", kAdmin, &SchedulingPlugin::patchService,
-        "scheduling: change a service");
-    add("GET", "/api/v1/doctors", kEveryone, &SchedulingPlugin::listDoctors,
-        "scheduling: list or search doctors (?q=&specialty=&city=&county=&location_id=)");
-    add("POST", "/api/v1/doctors", kAdmin, &SchedulingPlugin::createDoctor, "scheduling: add a doctor");
-    add("GET", "/api/v1/doctors/{id}", kEveryone, &SchedulingPlugin::getDoctor,
-        "scheduling: one doctor with weekly hours");
-    add("PATCH", "/api/v1/doctors/{id}", kAdmin, &SchedulingPlugin::patchDoctor,
-        "scheduling: change a doctor");
-    add("PUT", "/api/v1/doctors/{id}/hours", kAdmin, &SchedulingPlugin::putHours,
-        "scheduling: replace a doctor's weekly working hours");
-    add("GET", "/api/v1/doctors/{id}/time-off", kStaff, &SchedulingPlugin::listTimeOff,
-        "scheduling: a doctor's time off");
-    add("POST", "/api/v1/doctors/{id}/time-off", kFrontDesk, &SchedulingPlugin::createTimeOff,
-        "scheduling: add time off (leave, a break)");
-    add("DELETE", "/api/v1/doctors/{id}/time-off/{tid}", kFrontDesk, &SchedulingPlugin::deleteTimeOff,
-        "scheduling: remove time off");
-    add("GET", "/api/v1/availability", kEveryone, &SchedulingPlugin::availability,
+    namespace roles = clinic::roles;
+    using clinic::Contract;
+    using clinic::listOf;
+    using clinic::Schema;
+    clinic::RouteTable<SchedulingPlugin> routes(host.router(), *this);
+    routes.add("GET", "/api/v1/locations", roles::everyone, &SchedulingPlugin::listLocations,
+        "scheduling: locations", Contract().page().returns(200, "locations", listOf(schemas::location())));
+    routes.add("POST", "/api/v1/locations", roles::admin, &SchedulingPlugin::createLocation,
+        "scheduling: add a location",
+        Contract().accepts(schemas::locationInput(true)).returns(201, "the location", schemas::location()));
+    routes.add("GET", "/api/v1/locations/{id}", roles::everyone, &SchedulingPlugin::getLocation,
+        "scheduling: one location", Contract().returns(200, "the location", schemas::location()));
+    routes.add("PATCH", "/api/v1/locations/{id}", roles::admin, &SchedulingPlugin::patchLocation,
+        "scheduling: change a location",
+        Contract()
+            .accepts(schemas::locationInput(false))
+            .returns(200, "the location as changed", schemas::location()));
+    routes.add("GET", "/api/v1/services", roles::everyone, &SchedulingPlugin::listServices,
+        "scheduling: services", Contract().page().returns(200, "services", listOf(schemas::service())));
+    routes.add("POST", "/api/v1/services", roles::admin, &SchedulingPlugin::createService,
+        "scheduling: add a service",
+        Contract().accepts(schemas::serviceInput(true)).returns(201, "the service", schemas::service()));
+    routes.add("GET", "/api/v1/services/{id}", roles::everyone, &SchedulingPlugin::getService,
+        "scheduling: one service", Contract().returns(200, "the service", schemas::service()));
+    routes.add("PATCH", "/api/v1/services/{id}", roles::admin, &SchedulingPlugin::patchService,
+        "scheduling: change a service",
+        Contract()
+            .accepts(schemas::serviceInput(false))
+            .returns(200, "the service as changed", schemas::service()));
+    routes.add("GET", "/api/v1/doctors", roles::everyone, &SchedulingPlugin::listDoctors,
+        "scheduling: list or search doctors (?q=&specialty=&city=&county=&location_id=)",
+        Contract()
+            .param("q", Schema::string(0, 100), "part of the doctor's name")
+            .param("specialty", Schema::string(), "exactly this specialty")
+            .param("city", Schema::string(), "main location in this city")
+            .param("county", Schema::string(), "main location in this county")
+            .param("location_id", Schema::id(), "main location")
+            .page()
+            .returns(200, "doctors", listOf(schemas::doctor())));
+    routes.add("POST", "/api/v1/doctors", roles::admin, &SchedulingPlugin::createDoctor,
+        "scheduling: add a doctor",
+        Contract().accepts(schemas::doctorInput(true)).returns(201, "the doctor", schemas::doctor()));
+    routes.add("GET", "/api/v1/doctors/{id}", roles::everyone, &SchedulingPlugin::getDoctor,
+        "scheduling: one doctor with weekly hours",
+        Contract().returns(200, "the doctor", schemas::doctorWithHours()));
+    routes.add("PATCH", "/api/v1/doctors/{id}", roles::admin, &SchedulingPlugin::patchDoctor,
+        "scheduling: change a doctor",
+        Contract()
+            .accepts(schemas::doctorInput(false))
+            .returns(200, "the doctor as changed", schemas::doctor()));
+    routes.add("PUT", "/api/v1/doctors/{id}/hours", roles::admin, &SchedulingPlugin::putHours,
+        "scheduling: replace a doctor's weekly working hours",
+        Contract().accepts(schemas::hoursInput()).returns(200, "the hours now", schemas::hours()));
+    routes.add("GET", "/api/v1/doctors/{id}/time-off", roles::staff, &SchedulingPlugin::listTimeOff,
+        "scheduling: a doctor's time off",
+        Contract().page().returns(200, "time off", listOf(schemas::timeOff())));
+    routes.add("POST", "/api/v1/doctors/{id}/time-off", roles::frontDesk, &SchedulingPlugin::createTimeOff,
+        "scheduling: add time off (leave, a break)",
+        Contract().accepts(schemas::timeOffInput()).returns(201, "the time off", schemas::timeOff()));
+    routes.add("DELETE", "/api/v1/doctors/{id}/time-off/{tid}", roles::frontDesk,
+        &SchedulingPlugin::deleteTimeOff, "scheduling: remove time off",
+        Contract().returnsNothing(204, "removed"));
+    routes.add("GET", "/api/v1/availability", roles::everyone, &SchedulingPlugin::availability,
         "scheduling: free slots (?doctor_id= or ?specialty=&location_id=, service_id, from, to,"
-        " patient_id)");
+        " patient_id)",
+        Contract()
+            .param("service_id", Schema::id(), "slots as long as this service", true)
+            .param("from", Schema::date(), "first local date, inclusive", true)
+            .param("to", Schema::date(), "last local date, inclusive; at most 62 days after from", true)
+            .param("doctor_id", Schema::id(), "this doctor; else specialty or location_id")
+            .param("specialty", Schema::string(), "every doctor of it who offers the service")
+            .param("location_id", Schema::id(), "doctors of this location")
+            .param("patient_id", Schema::id(), "slots as the rules shape them for this patient")
+            .returns(200, "free slots, sorted by start", schemas::slots()));
     _book = std::make_unique<AppointmentBook>(host);
     _book->start();
     host.services().publish<clinic::scheduling::AppointmentLookup>(

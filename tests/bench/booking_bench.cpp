@@ -37,98 +37,16 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "DemoClinicBooking.h"
 #include "IdentityTestSupport.h"
 
 using namespace clinic::test;
+using namespace clinic::test::bench;
 
 namespace {
 
 /// Concurrent booking connections (BOOKING_BENCH_THREADS, default 16).
 int kThreads = 16;
-
-int envInt(const char* name, int fallback)
-{
-    const char* v = std::getenv(name);
-    return v && *v ? std::atoi(v) : fallback;
-}
-
-double seconds(std::chrono::steady_clock::time_point since)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-/// The sqlite3 CLI on a database file (the daemon may be running or not).
-std::string sqlite(const std::string& file, const std::string& sql)
-{
-    auto r = runProcess("/usr/bin/sqlite3", {"-bail", file}, {}, sql + "\n", 900);
-    if (r.exitCode != 0 || !r.err.empty())
-        throw std::runtime_error("sqlite3 failed: " + r.err.substr(0, 2000) + "\nSQL: " + sql.substr(0, 500));
-    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r'))
-        r.out.pop_back();
-    return r.out;
-}
-
-long long scalar(const std::string& file, const std::string& sql)
-{
-    return std::stoll(sqlite(file, sql));
-}
-
-std::vector<std::vector<std::string>> rows(const std::string& file, const std::string& sql)
-{
-    std::vector<std::vector<std::string>> out;
-    std::istringstream lines(sqlite(file, sql));
-    for (std::string line; std::getline(lines, line);) {
-        std::vector<std::string> cols;
-        std::istringstream fields(line);
-        for (std::string f; std::getline(fields, f, '|');)
-            cols.push_back(f);
-        out.push_back(cols);
-    }
-    return out;
-}
-
-std::string isoDate(long long epochDay)
-{
-    std::time_t t = static_cast<std::time_t>(epochDay * 86400);
-    std::tm tm {};
-    gmtime_r(&t, &tm);
-    char buf[11];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-void check(bool ok, const std::string& what)
-{
-    if (!ok)
-        throw std::runtime_error("booking_bench: " + what);
-}
-
-struct DemoDoctor {
-    long long id = 0, service = 0, location = 0, minutes = 0, priceMinor = 0;
-};
-
-struct Slot {
-    long long doctor = 0, service = 0;
-    std::string start;
-};
-
-/// A daemon on the bench's own database, restarted at will.
-Daemon::Options daemonOptions(const TempDir& work)
-{
-    Daemon::Options o;
-    o.config["plugins.load"] = "records,scheduling";
-    o.config["auth.rate_limit_per_minute"] = "0";
-    o.config["log.level"] = "warning";
-    o.dataDir = work.file("data");
-    o.dbUrl = "sqlite:" + work.file("data") + "/clinicd.db";
-    return o;
-}
 
 // ---- 1. bookings through the daemon -------------------------------------------
 
@@ -141,28 +59,8 @@ double bookThroughDaemon(Daemon& d, const std::string& db, const std::vector<Dem
     std::vector<Slot> slots;
     {
         auto admin = d.adminClient();
-        for (int i = 0; i < kThreads; ++i) {
-            auto r = admin.post("/api/v1/patients",
-                R"({"first_name":"Bench","last_name":"Patient)"
-                    + std::string {static_cast<char>('A' + i / 26 % 26), static_cast<char>('A' + i % 26)}
-                    + R"(","birth_date":"1980-01-01","sex":"female","phone":"+40 700 100 )"
-                    + std::to_string(100 + i) + R"(","force":true})");
-            check(r.status == 201, "patient create answered " + std::to_string(r.status) + " " + r.body);
-            patients.push_back(r.json()->getValue<Poco::Int64>("id"));
-        }
-
-        // Every free slot of the demo doctors (their shortest service) from
-        // tomorrow on, over the longest range availability allows.
-        const long long today = static_cast<long long>(std::time(nullptr)) / 86400;
-        for (const auto& doc : doctors) {
-            auto r = admin.get("/api/v1/availability?doctor_id=" + std::to_string(doc.id) + "&service_id="
-                + std::to_string(doc.service) + "&from=" + isoDate(today + 1) + "&to=" + isoDate(today + 62));
-            check(r.status == 200, "availability answered " + std::to_string(r.status) + " " + r.body);
-            auto items = r.json()->getArray("items");
-            for (std::size_t i = 0; i < items->size(); ++i)
-                slots.push_back({doc.id, doc.service,
-                    items->getObject(static_cast<unsigned>(i))->getValue<std::string>("start")});
-        }
+        patients = createBenchPatients(admin, kThreads);
+        slots = freeSlots(admin, doctors);
     }
     // Shuffled, so every week is partly booked (the availability figures
     // below read a week with bookings in it).
@@ -192,10 +90,8 @@ double bookThroughDaemon(Daemon& d, const std::string& db, const std::vector<Dem
                 HttpResult r;
                 const auto t0 = std::chrono::steady_clock::now();
                 try {
-                    r = clients[static_cast<std::size_t>(t)].post("/api/v1/appointments",
-                        "{\"patient_id\":" + std::to_string(patients[static_cast<std::size_t>(t)])
-                            + ",\"doctor_id\":" + std::to_string(s.doctor) + ",\"service_id\":"
-                            + std::to_string(s.service) + ",\"start\":\"" + s.start + "\"}");
+                    r = clients[static_cast<std::size_t>(t)].post(
+                        "/api/v1/appointments", bookingBody(patients[static_cast<std::size_t>(t)], s));
                 } catch (const std::exception& e) {
                     r.status = -1;
                     r.body = e.what();
@@ -216,26 +112,11 @@ double bookThroughDaemon(Daemon& d, const std::string& db, const std::vector<Dem
     go = true;
     for (auto& th : threads)
         th.join();
-    const double elapsed = seconds(started);
+    const double elapsed = secondsSince(started);
 
     // Correctness: every answer 201, every 201 stored once, nothing overlaps.
     check(failed == 0, std::to_string(failed.load()) + " bookings not answered 201; first: " + firstFailure);
-    const long long stored = scalar(db, "SELECT COUNT(*) FROM scheduling_appointments;");
-    check(stored == created,
-        "201 answers " + std::to_string(created.load()) + " but " + std::to_string(stored)
-            + " appointments stored");
-    check(scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'appointment.create';") == created,
-        "not one audit row per booking");
-    check(scalar(db,
-              "SELECT COUNT(*) FROM scheduling_appointments a JOIN scheduling_appointments b"
-              " ON b.doctor_id = a.doctor_id AND b.id > a.id AND b.start_utc < a.end_utc"
-              " AND a.start_utc < b.end_utc;")
-            == 0,
-        "two appointments of one doctor overlap");
-    check(scalar(db, "SELECT COUNT(*) FROM scheduling_occupancy;")
-            == scalar(
-                db, "SELECT SUM((end_utc - 1) / 300 - start_utc / 300 + 1) FROM scheduling_appointments;"),
-        "occupancy rows do not match the appointments");
+    checkBookingsStored(db, created);
     const double rate = created / elapsed;
     std::vector<double> all;
     for (const auto& l : latencies)
@@ -349,7 +230,7 @@ double rawInserts(const TempDir& work, const std::string& daemonDb)
         db.step(audit);
         db.step(commit);
     }
-    const double elapsed = seconds(started);
+    const double elapsed = secondsSince(started);
     for (auto* st : {begin, commit, appt, audit})
         sqlite3_finalize(st);
     for (auto& [n, st] : occupy)
@@ -417,7 +298,7 @@ void generateHistory(const std::string& db, const std::vector<DemoDoctor>& docto
     std::cout << "booking_bench history stored="
               << scalar(db, "SELECT COUNT(*) FROM scheduling_appointments;")
               << " occupancy_rows=" << scalar(db, "SELECT COUNT(*) FROM scheduling_occupancy;")
-              << " generated_in_s=" << seconds(started) << std::endl;
+              << " generated_in_s=" << secondsSince(started) << std::endl;
 }
 
 struct AvailabilityFigure {
@@ -429,7 +310,7 @@ AvailabilityFigure measureAvailability(
     const TempDir& work, const DemoDoctor& doc, long long stored, int queries)
 {
     // A daemon started afresh on the database for each size.
-    Daemon d(daemonOptions(work));
+    Daemon d(demoClinicDaemon(work));
     auto c = d.adminClient();
     const long long today = static_cast<long long>(std::time(nullptr)) / 86400;
     const std::string path = "/api/v1/availability?doctor_id=" + std::to_string(doc.id) + "&service_id="
@@ -450,7 +331,7 @@ AvailabilityFigure measureAvailability(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         check(r.status == 200, "availability answered " + std::to_string(r.status) + " " + r.body);
     }
-    f.rps = queries / seconds(started);
+    f.rps = queries / secondsSince(started);
     f.p50 = percentile(ms, 0.50);
     f.p99 = percentile(ms, 0.99);
     std::cout << "booking_bench availability stored=" << stored << " days=7 slots=" << f.slots
@@ -480,24 +361,11 @@ int main()
         std::vector<long long> patients;
         double bookingRate = 0;
         {
-            Daemon d(daemonOptions(work));
-            auto seeded = runProcess(binary("clinicctl"),
-                {"--config=" + d.configFile(), "seed-demo", "--dir=" + sourceDir() + "/data/demo"});
-            check(seeded.exitCode == 0, "seed-demo failed: " + seeded.out + seeded.err);
+            Daemon d(demoClinicDaemon(work));
+            doctors = seedDemoClinic(d, db);
             std::cout << "booking_bench synchronous=" << sqlite(db, "PRAGMA synchronous;")
                       << " journal_mode=" << sqlite(db, "PRAGMA journal_mode;")
                       << " (daemon: db.synchronous=FULL default, WAL)" << std::endl;
-            // Each demo doctor with their shortest service.
-            for (const auto& r : rows(db,
-                     "SELECT d.id, s.id, d.location_id, s.duration_min, s.price_minor FROM "
-                     "scheduling_doctors d"
-                     " JOIN scheduling_services s ON s.id = (SELECT ds.service_id FROM "
-                     "scheduling_doctor_services ds"
-                     " JOIN scheduling_services x ON x.id = ds.service_id WHERE ds.doctor_id = d.id"
-                     " ORDER BY x.duration_min, x.id LIMIT 1) WHERE d.demo_key IS NOT NULL ORDER BY d.id;"))
-                doctors.push_back({std::stoll(r.at(0)), std::stoll(r.at(1)), std::stoll(r.at(2)),
-                    std::stoll(r.at(3)), std::stoll(r.at(4))});
-            check(doctors.size() == 6, "the demo clinic has " + std::to_string(doctors.size()) + " doctors");
             bookingRate = bookThroughDaemon(d, db, doctors, patients, wanted);
         }
         const double rawRate = rawInserts(work, db);

@@ -1,6 +1,7 @@
 // GET /api/v1/openapi.json describes exactly what the daemon serves: every
 // route /api/v1/system/routes lists (kernel and plugins alike) is an
 // operation with its path parameters and its access, and nothing else is.
+// (OpenApiLintTest checks what each operation accepts and answers.)
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -69,6 +70,9 @@ public:
             if (auto params = op->getArray("parameters"))
                 for (std::size_t k = 0; k < params->size(); ++k) {
                     auto p = params->getObject(static_cast<unsigned>(k));
+                    // Query parameters are declared by each route; path ones come from the pattern.
+                    if (p->getValue<std::string>("in") == "query")
+                        continue;
                     CPPUNIT_ASSERT_EQUAL(std::string("path"), p->getValue<std::string>("in"));
                     CPPUNIT_ASSERT(p->getValue<bool>("required"));
                     declared.insert(p->getValue<std::string>("name"));

@@ -15,6 +15,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include "clinic/Schema.h"
+
 namespace clinic {
 
 /// The authenticated caller of a request. Filled by the kernel's identity
@@ -143,6 +145,84 @@ private:
 
 using Handler = std::function<Response(Request&)>;
 
+/// A query parameter a route reads. Declared for the OpenAPI document; the
+/// handler still reads and checks it (422 names it when it is bad).
+struct QueryParameter {
+    std::string name;
+    Schema schema;
+    std::string description;
+    bool required = false;
+};
+
+/// A success answer a route gives: its status and, unless it has no body,
+/// its body's shape and media type.
+struct Reply {
+    int status = 200;
+    std::string description;
+    std::optional<Schema> schema; ///< none: no body (204)
+    std::string contentType = "application/json";
+};
+
+/// What a route accepts and answers, declared beside its handler so the
+/// OpenAPI document says it and cannot drift from it:
+///
+///     Contract()
+///         .param("doctor_id", Schema::id(), "only this doctor's")
+///         .accepts(Schema::object().required("start", Schema::dateTime()))
+///         .returns(200, "the appointment", appointment)
+struct Contract {
+    std::vector<QueryParameter> query;
+    std::optional<Schema> body; ///< the request body's shape
+    std::string bodyContentType = "application/json";
+    std::string bodyDescription;
+    std::vector<Reply> replies;
+
+    Contract& param(std::string name, Schema schema, std::string description, bool required = false)
+    {
+        query.push_back({std::move(name), std::move(schema), std::move(description), required});
+        return *this;
+    }
+    /// ?limit= and ?cursor= of the API's list convention.
+    Contract& page()
+    {
+        param("limit", Schema::integer(1, 500), "items per page (default 50)");
+        return param("cursor", Schema::string(), "next_cursor of the previous page");
+    }
+    /// A JSON body of this shape.
+    Contract& accepts(Schema schema, std::string description = "")
+    {
+        body = std::move(schema);
+        bodyDescription = std::move(description);
+        return *this;
+    }
+    /// A raw body (an upload) of one of these media types, e.g. "application/pdf".
+    Contract& acceptsBytes(std::string contentType, std::string description)
+    {
+        body = Schema::binary();
+        bodyContentType = std::move(contentType);
+        bodyDescription = std::move(description);
+        return *this;
+    }
+    /// A JSON answer of this shape.
+    Contract& returns(int status, std::string description, Schema schema)
+    {
+        replies.push_back({status, std::move(description), std::move(schema), "application/json"});
+        return *this;
+    }
+    /// A non-JSON answer (iCalendar, CSV, a stored file, Prometheus text).
+    Contract& returnsText(int status, std::string contentType, std::string description)
+    {
+        replies.push_back({status, std::move(description), Schema::string(), std::move(contentType)});
+        return *this;
+    }
+    /// An answer without a body.
+    Contract& returnsNothing(int status, std::string description)
+    {
+        replies.push_back({status, std::move(description), std::nullopt, ""});
+        return *this;
+    }
+};
+
 /// A route declaration. Pattern segments are literals, {name}, or
 /// {name}suffix (e.g. /api/v1/appointments/{id}.ics). A literal segment
 /// beats a parameter where both match.
@@ -157,6 +237,13 @@ struct Route {
         , maxBodyBytes(maxBodyBytes)
     {
     }
+    Route(std::string method, std::string pattern, Access access, Handler handler, std::string summary,
+        Contract contract, std::size_t maxBodyBytes = 0)
+        : Route(std::move(method), std::move(pattern), std::move(access), std::move(handler),
+            std::move(summary), maxBodyBytes)
+    {
+        this->contract = std::move(contract);
+    }
 
     std::string method; ///< GET, POST, PUT, PATCH, DELETE
     std::string pattern;
@@ -164,6 +251,7 @@ struct Route {
     Handler handler;
     std::string summary; ///< one line, for the route list and OpenAPI
     std::size_t maxBodyBytes = 0; ///< 0: the configured http.max_body_bytes
+    Contract contract; ///< what it accepts and answers, for OpenAPI
 };
 
 class Router {

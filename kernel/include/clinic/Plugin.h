@@ -18,7 +18,8 @@ class Host;
 // 2: PatientRegistry::profile()
 // 3: Lua hooks belong to plugins (Plugin::declareRuleHooks, RuleEngine::call
 //    and decide); the per-hook RuleEngine methods are gone; Response
-//    can open an event stream (Response::stream).
+//    can open an event stream (Response::stream); Route carries its
+//    contract (query, body, answers) for the OpenAPI document.
 // 4: service interfaces move to the plugins that publish them (the SDK keeps
 //    PatientAccounts and CareRelationships under kernel.* names), service
 //    names are checked, and Plugin::urlPrefixes() declares what a plugin owns.

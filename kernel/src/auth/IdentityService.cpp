@@ -128,30 +128,6 @@ Poco::Int64 IdentityService::nowSeconds() const
     return clinic::nowSeconds(_clock);
 }
 
-void IdentityService::addRoutes(const std::function<void(Route)>& add)
-{
-    auto bind = [this](Response (IdentityService::*fn)(Request&)) {
-        return [this, fn](Request& r) { return (this->*fn)(r); };
-    };
-    const auto admin = Access::only({"admin"});
-    add({"POST", "/api/v1/auth/login", Access::open(), bind(&IdentityService::login),
-        "sign in with username and password: an access token and a refresh token", 16384});
-    add({"POST", "/api/v1/auth/refresh", Access::open(), bind(&IdentityService::refresh),
-        "trade a refresh token for a new pair; a spent one revokes its whole session", 16384});
-    add({"POST", "/api/v1/auth/logout", Access::authenticated(), bind(&IdentityService::logout),
-        "end the caller's session: its access and refresh tokens stop working", 16384});
-    add({"GET", "/api/v1/auth/me", Access::authenticated(), bind(&IdentityService::me), "the caller"});
-    add({"POST", "/api/v1/auth/register", Access::open(), bind(&IdentityService::registerPatient),
-        "patient self-registration (when auth.registration is true)", 65536});
-    add({"GET", "/api/v1/users", admin, bind(&IdentityService::listUsers), "accounts, by id"});
-    add({"POST", "/api/v1/users", admin, bind(&IdentityService::createUser), "create an account", 65536});
-    add({"GET", "/api/v1/users/{id}", admin, bind(&IdentityService::getUser), "one account"});
-    add({"PATCH", "/api/v1/users/{id}", admin, bind(&IdentityService::patchUser),
-        "change role, links, active flag or reset the password", 65536});
-    add({"GET", "/api/v1/audit", admin, bind(&IdentityService::listAudit),
-        "the audit trail, newest first; filters patient_id, actor_id, from, to"});
-}
-
 std::optional<AccessClaims> IdentityService::bearerClaims(const Request& request) const
 {
     auto header = request.header("authorization");

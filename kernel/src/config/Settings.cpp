@@ -33,7 +33,7 @@ std::vector<SettingSpec> makeCatalogue()
         {"http.tls.key", "", T::String, 0, 0, {}, "PEM private key for http.tls.cert"},
         {"http.threads", "16", T::Integer, 1, 1024, {},
             "request worker threads (idle connections hold none)"},
-        {"http.queue", "128", T::Integer, 1, 100000, {},
+        {"http.queue", "1024", T::Integer, 1, 100000, {},
             "requests waiting for a worker; beyond it 503 SERVER_BUSY"},
         {"http.max_body_bytes", "1048576", T::Integer, 0, 1073741824, {}, "largest request body (413 above)"},
         {"http.timeout_seconds", "30", T::Integer, 1, 3600, {}, "time to write one response to the client"},

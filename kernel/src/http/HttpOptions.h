@@ -11,7 +11,7 @@ struct HttpOptions {
     std::string address = "127.0.0.1";
     int port = 8080;
     int threads = 16;
-    int queue = 128; ///< requests waiting for a worker; beyond it 503 SERVER_BUSY
+    int queue = 1024; ///< requests waiting for a worker; beyond it 503 SERVER_BUSY
     std::size_t maxBodyBytes = 1048576;
     int timeoutSeconds = 30; ///< writing one response
     int keepAliveSeconds = 10; ///< idle between requests; 0: one request per connection
