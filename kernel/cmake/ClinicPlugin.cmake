@@ -29,4 +29,29 @@ function(clinic_add_plugin name)
   target_link_libraries(clinic_${name} PRIVATE clinic::kernel)
   set_property(GLOBAL APPEND PROPERTY CLINICD_PLUGIN_TARGETS clinic_${name})
   install(TARGETS clinic_${name} LIBRARY DESTINATION ${CLINICD_PLUGIN_INSTALL_DIR} COMPONENT runtime)
+  # A plugin's public service headers (include/clinic/<name>/...) are for
+  # itself and for the plugins that use it (the SDK installs them beside its
+  # own, where an out-of-tree plugin finds them through clinic::kernel).
+  if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_include_directories(clinic_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  endif()
+endfunction()
+
+# clinic_plugin_uses(CONSUMER PROVIDER): CONSUMER (a plugin name, or any
+# target) may include PROVIDER's public service headers,
+# plugins/PROVIDER/include, and nothing else of PROVIDER. Finding the service
+# at run time stays optional: find() answers nullptr when PROVIDER is not
+# loaded. Outside the source tree the installed headers are already on the
+# SDK's include path, so this adds nothing there.
+function(clinic_plugin_uses consumer provider)
+  set(target ${consumer})
+  if(TARGET clinic_${consumer})
+    set(target clinic_${consumer})
+  endif()
+  set(public_headers ${PROJECT_SOURCE_DIR}/plugins/${provider}/include)
+  if(IS_DIRECTORY ${public_headers})
+    target_include_directories(${target} PRIVATE ${public_headers})
+  elseif(EXISTS ${PROJECT_SOURCE_DIR}/plugins/${provider})
+    message(FATAL_ERROR "clinic_plugin_uses(${consumer} ${provider}): plugin ${provider} has no include/ of public headers")
+  endif()
 endfunction()

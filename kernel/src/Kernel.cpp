@@ -18,6 +18,7 @@
 #include "clinic/Json.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
+#include "host/PluginServices.h"
 #include "version.h"
 
 namespace clinic {
@@ -55,6 +56,7 @@ public:
         , _logger(Poco::Logger::get("clinicd." + _plugin))
         , _events(kernel.events(), _plugin)
         , _jobs(kernel.jobs(), _plugin)
+        , _services(kernel.services(), _plugin)
         , _rules(kernel.rules(), _plugin)
     {
     }
@@ -66,7 +68,7 @@ public:
     Poco::Logger& logger() override { return _logger; }
     const std::string& plugin() const { return _plugin; }
     const Clock& clock() const override { return _kernel.clock(); }
-    ServiceRegistry& services() override { return _kernel.services(); }
+    ServiceRegistry& services() override { return _services; }
     std::string dataDir() const override { return _kernel.dataDir(); }
     AuditTrail& audit() override { return _kernel.audit(); }
     const AccessPolicy& access() const override { return _kernel.access(); }
@@ -79,16 +81,21 @@ public:
     }
     void onReload(std::function<void()> hook) override { _reloadHooks.push_back(std::move(hook)); }
 
-    /// Publishes what the plugin registered; throws if a route is malformed,
+    /// Publishes what the plugin registered; throws if a route is malformed
+    /// or under another plugin's URL prefix, or a service name is taken,
     /// before anything is published.
     void commit()
     {
         RouterImpl probe;
         for (const auto& existing : _kernel.router().routes())
             probe.add(existing->route, existing->owner);
-        for (const auto& r : _router.staged())
+        for (const auto& r : _router.staged()) {
             probe.add(r, _plugin);
+            _kernel.urlOwners().check(_plugin, r);
+        }
         _jobs.check();
+        _services.check();
+        _services.commit();
         for (auto& r : _router.staged())
             _kernel.addRoute(std::move(r), _plugin);
         for (auto& [name, check] : _checks)
@@ -111,6 +118,7 @@ private:
     std::vector<std::function<void()>> _reloadHooks;
     StagedEventBus _events;
     StagedJobQueue _jobs;
+    PluginServices _services;
     rules::PluginRules _rules;
 };
 
@@ -305,6 +313,13 @@ void Kernel::startPlugins()
     _services.publish<std::function<void()>>("kernel.metrics.refresh",
         std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
     _kernelMetrics->setJobs(_jobs.get());
+    // Every plugin's URL prefixes are known before the first starts, so a
+    // route under another plugin's prefix is refused whichever starts first.
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state == "loaded")
+            _plugins->guarded(
+                *p, "url prefixes", [&] { _urlOwners.declare(p->name, p->instance->urlPrefixes()); });
+    }
     for (PluginRecord* p : _plugins->startOrder()) {
         if (p->state != "loaded")
             continue;

@@ -21,6 +21,7 @@
 #include "events/EventBusImpl.h"
 #include "host/PluginManager.h"
 #include "host/ServiceTable.h"
+#include "host/UrlOwners.h"
 #include "http/HttpService.h"
 #include "http/RouterImpl.h"
 #include "jobs/JobQueueImpl.h"
@@ -85,7 +86,9 @@ public:
     prometheus::Registry& metrics() { return *_registry; }
     const Poco::Util::LayeredConfiguration& config() const { return *_config; }
     const Clock& clock() const { return *_clock; }
-    ServiceRegistry& services() { return _services; }
+    ServiceTable& services() { return _services; }
+    /// The URL prefixes plugins declared, filled as startPlugins() begins.
+    const UrlOwners& urlOwners() const { return _urlOwners; }
     HttpService* http() { return _http.get(); }
     /// The audit trail and access policy plugins get through Host; they exist
     /// once openDatabase() has run.
@@ -125,6 +128,7 @@ private:
     std::unique_ptr<PluginManager> _plugins;
     RouterImpl _router;
     ServiceTable _services;
+    UrlOwners _urlOwners;
     std::unique_ptr<AuditLog> _audit;
     std::unique_ptr<AccessRules> _access;
     std::unique_ptr<IdentityService> _identity;

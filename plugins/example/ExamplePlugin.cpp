@@ -7,6 +7,7 @@
 
 #include <Poco/Data/Session.h>
 
+#include "NoteStore.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
@@ -110,6 +111,10 @@ public:
             clinic::Contract().returns(200, "the note",
                 clinic::Schema(note).required(
                     "reloads", clinic::Schema::integer().describe("reloads this daemon has seen")))});
+
+        // Other plugins read notes through example.notes.v1, never the table.
+        host.services().publish<clinic::example::Notes>(
+            clinic::example::kNotesService, example::makeNoteStore(db));
 
         host.addReadinessCheck("notes", [] { return clinic::ReadinessResult {true, ""}; });
         host.onReload([this, &host] {

@@ -19,6 +19,7 @@ class MetricsPlugin : public clinic::Plugin {
 public:
     std::string name() const override { return "metrics"; }
     std::string version() const override { return "1.0.0"; }
+    std::vector<std::string> urlPrefixes() const override { return {"/api/v1/metrics", "/metrics"}; }
 
     void start(clinic::Host& host) override
     {

@@ -2,7 +2,8 @@
 
 // The patient registry: demographics and contact, their validation,
 // duplicate detection and search. Published to the kernel as
-// clinic::PatientRegistry so self-registration creates records the same way.
+// clinic::PatientAccounts so self-registration creates records the same way,
+// and to other plugins as clinic::records::PatientRegistry.
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
+#include "clinic/records/PatientRegistry.h"
 
 namespace records {
 
@@ -41,7 +43,7 @@ struct PatientPage {
     std::optional<std::string> nextCursor;
 };
 
-class PatientDirectory : public clinic::PatientRegistry {
+class PatientDirectory : public clinic::PatientAccounts, public clinic::records::PatientRegistry {
 public:
     explicit PatientDirectory(clinic::Host& host);
 
@@ -67,12 +69,14 @@ public:
     /// everyone (no q), in id order after `after`.
     PatientPage search(const std::string& q, std::int64_t after, std::size_t limit) const;
 
-    /// clinic::PatientRegistry: the same checks as POST /api/v1/patients,
+    /// clinic::PatientAccounts: the same checks as POST /api/v1/patients,
     /// without "force" (a self-registering stranger may not override a
     /// duplicate, nor learn its id).
     std::int64_t createForRegistration(
         clinic::Transaction& tx, const Poco::JSON::Object::Ptr& fields) override;
+    /// Both services'.
     bool exists(clinic::Transaction& tx, std::int64_t patientId) override;
+    /// clinic::records::PatientRegistry.
     Poco::JSON::Object::Ptr profile(std::int64_t patientId) override;
 
     std::string today() const;

@@ -87,7 +87,9 @@ void RecordsPlugin::start(clinic::Host& host)
                                                                          : RECORDS_TEMPLATES_SOURCE;
     _documentsDir = host.dataDir() + "/documents";
     Poco::File(_documentsDir).createDirectories();
-    host.services().publish<clinic::PatientRegistry>(clinic::kPatientRegistryService, _patients);
+    host.services().publish<clinic::PatientAccounts>(clinic::kPatientAccountsService, _patients);
+    host.services().publish<clinic::records::PatientRegistry>(
+        clinic::records::kPatientRegistryService, _patients);
 
     namespace roles = clinic::roles;
     using clinic::Contract;

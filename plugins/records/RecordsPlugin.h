@@ -42,6 +42,7 @@ class RecordsPlugin : public clinic::Plugin {
 public:
     std::string name() const override { return "records"; }
     std::string version() const override { return "1.0.0"; }
+    std::vector<std::string> urlPrefixes() const override { return {"/api/v1/records", "/api/v1/patients"}; }
 
     // Long text is TEXT (64 KiB on MariaDB), not ${LONGTEXT}: Poco 1.11's
     // MySQL connector crashes extracting a LONGTEXT column into a string.

@@ -30,8 +30,8 @@
 #include "clinic/Host.h"
 #include "clinic/Jobs.h"
 #include "clinic/Json.h"
-#include "clinic/Patients.h"
 #include "clinic/Rules.h"
+#include "clinic/records/PatientRegistry.h"
 
 namespace scheduling {
 
@@ -123,7 +123,7 @@ public:
 
 private:
     clinic::Host& _host;
-    std::shared_ptr<clinic::PatientRegistry> _patients;
+    std::shared_ptr<clinic::records::PatientRegistry> _patients;
     prometheus::Counter* _created = nullptr;
     prometheus::Counter* _slotTaken = nullptr;
     prometheus::Counter* _ruleRejected = nullptr;

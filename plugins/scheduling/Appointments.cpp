@@ -284,7 +284,8 @@ bool AppointmentBook::Impl::isPatientOf(std::int64_t doctorId, std::int64_t pati
 
 void AppointmentBook::Impl::start()
 {
-    _patients = _host.services().find<clinic::PatientRegistry>(clinic::kPatientRegistryService);
+    _patients
+        = _host.services().find<clinic::records::PatientRegistry>(clinic::records::kPatientRegistryService);
     if (!_patients)
         throw std::runtime_error("the records plugin's patient registry is not published");
     _horizonDays = _host.config().getInt64("scheduling.booking_horizon_days", 366);

@@ -3,6 +3,8 @@
 
 #include "SchedulingPlugin.h"
 
+#include "AppointmentLookup.h"
+
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -118,6 +120,8 @@ void SchedulingPlugin::start(clinic::Host& host)
             .returns(200, "free slots, sorted by start", schemas::slots()));
     _book = std::make_unique<AppointmentBook>(host);
     _book->start();
+    host.services().publish<clinic::scheduling::AppointmentLookup>(
+        clinic::scheduling::kAppointmentLookupService, makeAppointmentLookup(host.database()));
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)

@@ -37,6 +37,13 @@ public:
     std::string name() const override { return "scheduling"; }
     std::string version() const override { return "0.1.0"; }
     std::vector<std::string> dependencies() const override { return {"records"}; }
+    // Every route the plugin serves lies under one of these.
+    std::vector<std::string> urlPrefixes() const override
+    {
+        return {"/api/v1/scheduling", "/api/v1/locations", "/api/v1/services", "/api/v1/doctors",
+            "/api/v1/availability", "/api/v1/appointments", "/api/v1/waitlist", "/api/v1/stats/dashboard",
+            "/api/v1/reports/monthly"};
+    }
 
     std::vector<clinic::Migration> migrations() const override;
     void declareRuleHooks(clinic::RuleEngine& rules) override { SchedulingRules::declare(rules); }

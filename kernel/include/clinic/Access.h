@@ -3,20 +3,21 @@
 #include <cstdint>
 
 #include "clinic/Http.h"
+#include "clinic/ServiceInterface.h"
 
 namespace clinic {
 
 /// Which patients a doctor treats. Published by the plugin that knows (for
 /// example scheduling, from appointments) under kCareRelationshipService and
 /// consulted only when access.doctors_own_patients_only is true.
-class CareRelationships {
+class CLINIC_SERVICE_INTERFACE CareRelationships {
 public:
     virtual ~CareRelationships() = default;
     virtual bool isPatientOf(std::int64_t doctorId, std::int64_t patientId) const = 0;
 };
 
 /// The ServiceRegistry name under which CareRelationships is published.
-inline constexpr const char* kCareRelationshipService = "care.relationships";
+inline constexpr const char* kCareRelationshipService = "kernel.care_relationships.v1";
 
 /// The kinds of patient data, from least to most sensitive.
 enum class PatientData {

@@ -17,6 +17,7 @@
 #include "clinic/Http.h"
 #include "clinic/Jobs.h"
 #include "clinic/Rules.h"
+#include "clinic/ServiceInterface.h"
 
 namespace prometheus {
 class Registry;
@@ -39,17 +40,27 @@ struct ReadinessResult {
 };
 
 /// Services plugins publish for each other by name. Plugins never include
-/// each other's headers beyond the documented service interface.
+/// each other's headers beyond the documented service interface, which lives
+/// with the plugin that publishes it (see plugins/README.md).
+///
+/// Names are <plugin>.<service>.v<N> ("scheduling.appointments.v1"): a
+/// plugin publishes only under its own name, and a new, incompatible
+/// interface gets a new version instead of changing the old one. The
+/// interfaces the kernel itself consumes (PatientAccounts, CareRelationships)
+/// are declared in the SDK under kernel.* names, which any plugin may provide.
 class ServiceRegistry {
 public:
     virtual ~ServiceRegistry() = default;
 
+    /// Throws std::invalid_argument if the name is taken, or (for a plugin)
+    /// is not <plugin>.<service>.v<N> under the plugin's own name.
     template<class T> void publish(const std::string& name, std::shared_ptr<T> service)
     {
         publishAny(name, std::static_pointer_cast<void>(std::move(service)), typeid(T));
     }
 
-    /// The service, or nullptr if nobody published it or it has another type.
+    /// The service, or nullptr if nobody published it (its plugin is not
+    /// loaded, or failed) or it has another type: consumers must cope.
     template<class T> std::shared_ptr<T> find(const std::string& name) const
     {
         auto entry = findAny(name);

@@ -5,16 +5,20 @@
 #include <Poco/JSON/Object.h>
 
 #include "clinic/Database.h"
+#include "clinic/ServiceInterface.h"
 
 namespace clinic {
 
-/// The service the records plugin publishes (ServiceRegistry name
-/// kPatientRegistryService) so the kernel can create a patient record when a
-/// patient registers themself (POST /api/v1/auth/register). The kernel owns
-/// the account; the plugin owns the record and its validation.
-class PatientRegistry {
+/// What the kernel itself needs of patient records, for self-registration
+/// (POST /api/v1/auth/register) and for linking an account to a record. The
+/// kernel owns the account; the plugin that publishes this (records) owns
+/// the record and its validation. Everything else about patients other
+/// plugins may use is that plugin's own service (records.patients.v1 in
+/// plugins/records/include/clinic/records/PatientRegistry.h), so it can grow
+/// without changing the kernel's ABI.
+class CLINIC_SERVICE_INTERFACE PatientAccounts {
 public:
-    virtual ~PatientRegistry() = default;
+    virtual ~PatientAccounts() = default;
 
     /// Creates a patient record from the registration's fields (everything in
     /// the request body except username and password: first_name, last_name,
@@ -26,14 +30,9 @@ public:
     /// Whether a patient record with this id exists (read in tx), so an
     /// account is never linked to a record that is not there (yet).
     virtual bool exists(Transaction& tx, std::int64_t patientId) = 0;
-    /// What booking rules and notices need of a patient, or null when there
-    /// is no such record: {"id", "first_name", "last_name", "birth_date"
-    /// ("YYYY-MM-DD"), "sex" ("F", "M" or "X"), "language", "allergies"
-    /// [strings]}. Read on its own session; the caller audits the read.
-    virtual Poco::JSON::Object::Ptr profile(std::int64_t patientId) = 0;
 };
 
-/// The ServiceRegistry name under which PatientRegistry is published.
-inline constexpr const char* kPatientRegistryService = "records.patients";
+/// The ServiceRegistry name under which PatientAccounts is published.
+inline constexpr const char* kPatientAccountsService = "kernel.patient_accounts.v1";
 
 } // namespace clinic

@@ -20,7 +20,10 @@ class Host;
 //    and decide); the per-hook RuleEngine methods are gone; Response
 //    can open an event stream (Response::stream); Route carries its
 //    contract (query, body, answers) for the OpenAPI document.
-constexpr int kPluginApiVersion = 3;
+// 4: service interfaces move to the plugins that publish them (the SDK keeps
+//    PatientAccounts and CareRelationships under kernel.* names), service
+//    names are checked, and Plugin::urlPrefixes() declares what a plugin owns.
+constexpr int kPluginApiVersion = 4;
 
 /// A clinicd plugin: one shared library under plugins.dir, exporting exactly
 /// one Plugin subclass with CLINIC_PLUGIN(Class).
@@ -40,6 +43,13 @@ public:
 
     /// Names of plugins that must be started before this one.
     virtual std::vector<std::string> dependencies() const { return {}; }
+
+    /// The URL prefixes this plugin owns, each a whole path ("/api/v1/doctors"
+    /// owns /api/v1/doctors and /api/v1/doctors/..., not /api/v1/doctorsx).
+    /// The host refuses, at start, another plugin's route under one of them,
+    /// naming both plugins. Tables are owned the same way, by name prefix:
+    /// every table a plugin creates starts with "<name>_".
+    virtual std::vector<std::string> urlPrefixes() const { return {"/api/v1/" + name()}; }
 
     /// Schema steps this plugin owns, in ascending version order. Applied
     /// before start(); each version runs once per database.

@@ -285,7 +285,7 @@ Response IdentityService::registerPatient(Request& request)
 {
     if (!_config.getBool("auth.registration", false))
         throw HttpError::notFound("no such resource: " + request.path);
-    auto registry = _services.find<PatientRegistry>(kPatientRegistryService);
+    auto registry = _services.find<PatientAccounts>(kPatientAccountsService);
     if (!registry)
         throw HttpError(503, "UNAVAILABLE",
             "self-registration needs the records plugin (which creates the patient record), and it is not "
@@ -348,7 +348,7 @@ void IdentityService::checkLinks(Transaction& tx, Poco::Int64 userId,
         // The record must exist now: linking to an id not yet issued would
         // hand the account whichever patient is created next with it.
         // Without the records plugin there is no patient data to reach.
-        auto registry = _services.find<PatientRegistry>(kPatientRegistryService);
+        auto registry = _services.find<PatientAccounts>(kPatientAccountsService);
         if (registry && !registry->exists(tx, *patientId))
             throw HttpError::validation({{"patient_id", "no such patient"}});
     }

@@ -10,6 +10,6 @@ struct Token {
     std::string publishedBy;
 };
 
-constexpr const char* kServiceName = "startorder.token";
+constexpr const char* kServiceName = "startorder_provider.token.v1";
 
 } // namespace clinic::startorder

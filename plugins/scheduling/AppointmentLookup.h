@@ -1,0 +1,16 @@
+#pragma once
+
+// The implementation behind scheduling.appointments.v1 (the interface is in
+// include/clinic/scheduling/Appointments.h).
+
+#include <memory>
+
+#include "clinic/Database.h"
+#include "clinic/scheduling/Appointments.h"
+
+namespace scheduling {
+
+/// Reads scheduling_appointments for other plugins.
+std::shared_ptr<clinic::scheduling::AppointmentLookup> makeAppointmentLookup(clinic::Database& db);
+
+} // namespace scheduling
