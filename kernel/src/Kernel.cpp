@@ -213,6 +213,7 @@ void Kernel::openDatabase(bool migrate)
     options.busyTimeoutMs = _config->getInt("db.busy_timeout_ms");
     options.synchronous = _config->getString("db.synchronous");
     _db = std::make_unique<DatabaseImpl>(options);
+    _db->countRetriesIn(*_registry);
     _log.information("database: %s", _db->describe());
     if (migrate) {
         Migrator migrator(*_db);

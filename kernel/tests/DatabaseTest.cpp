@@ -3,14 +3,20 @@
 // are told apart from other constraint failures.
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/Session.h>
+#include <prometheus/registry.h>
 
 #include "FreshDatabase.h"
+#include "TestSupport.h"
+#include "clinic/Http.h"
+#include "db/DatabaseImpl.h"
 
 using namespace Poco::Data::Keywords;
 using clinic::DatabaseImpl;
@@ -45,6 +51,36 @@ void insertItem(Transaction& tx, const std::string& code)
     tx.session() << "INSERT INTO t_item (code) VALUES (?)", use(c), now;
 }
 
+/// Waits until flag is set, polling, for at most five seconds.
+bool waitFor(const std::atomic<bool>& flag)
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!flag && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return flag;
+}
+
+/// clinicd_db_transaction_retries_total{reason} as collected from registry.
+double retriesCounted(prometheus::Registry& registry, const std::string& reason)
+{
+    for (const auto& family : registry.Collect()) {
+        if (family.name != "clinicd_db_transaction_retries_total")
+            continue;
+        for (const auto& metric : family.metric)
+            for (const auto& label : metric.label)
+                if (label.name == "reason" && label.value == reason)
+                    return metric.counter.value;
+    }
+    return -1;
+}
+
+void createTwoRows(DatabaseImpl& db)
+{
+    Poco::Data::Session s = db.session();
+    s << db.translate("CREATE TABLE t_row (id BIGINT NOT NULL PRIMARY KEY, n BIGINT NOT NULL)${TABLE}"), now;
+    s << "INSERT INTO t_row (id, n) VALUES (1, 0), (2, 0)", now;
+}
+
 } // namespace
 
 class DatabaseTest : public CppUnit::TestFixture {
@@ -64,6 +100,9 @@ class DatabaseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(describeHidesThePassword);
     CPPUNIT_TEST(aWriteOutsideATransactionIsCommittedAtOnceAfterATransaction);
     CPPUNIT_TEST(longTextRoundTripsSixtyKilobytes);
+    CPPUNIT_TEST(deadlockedTransactionIsRunAgainAndBothCommit);
+    CPPUNIT_TEST(contentionPastEveryRetryAnswersDatabaseBusy);
+    CPPUNIT_TEST(persistentLockWaitTimeoutAnswersDatabaseBusy);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -346,6 +385,113 @@ public:
         s << "SELECT body FROM t_text", into(back), now;
         CPPUNIT_ASSERT_EQUAL(body.size(), back.size());
         CPPUNIT_ASSERT(body == back);
+    }
+
+    void deadlockedTransactionIsRunAgainAndBothCommit()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        if (db->dialect() == clinic::Dialect::SQLite)
+            return; // one writer at a time: SQLite has no deadlock to provoke
+        prometheus::Registry registry;
+        db->countRetriesIn(registry);
+        createTwoRows(*db);
+        // Two transactions each lock one row, wait until the other holds its
+        // row, then update the other's: InnoDB rolls one back as the victim
+        // (1213). Retried attempts find the flags set and do not wait.
+        std::atomic<bool> holds[2] = {{false}, {false}};
+        std::atomic<int> runs {0};
+        std::string failures[2];
+        auto worker = [&](int mine) {
+            Poco::Int64 own = mine + 1, other = 2 - mine;
+            try {
+                db->transact([&](Transaction& tx) {
+                    ++runs;
+                    tx.session() << "UPDATE t_row SET n = n + 1 WHERE id = ?", use(own), now;
+                    holds[mine] = true;
+                    waitFor(holds[1 - mine]);
+                    tx.session() << "UPDATE t_row SET n = n + 10 WHERE id = ?", use(other), now;
+                });
+            } catch (const std::exception& e) {
+                failures[mine] = e.what();
+            }
+        };
+        std::thread first(worker, 0), second(worker, 1);
+        first.join();
+        second.join();
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(failures[0], std::string(), failures[0]);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(failures[1], std::string(), failures[1]);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("the victim ran once more", 3, runs.load());
+        CPPUNIT_ASSERT_EQUAL(1.0, retriesCounted(registry, "deadlock"));
+        // Both committed whole, the victim exactly once.
+        Poco::Data::Session s = db->session();
+        Poco::Int64 a = 0, b = 0;
+        s << "SELECT n FROM t_row WHERE id = 1", into(a), now;
+        s << "SELECT n FROM t_row WHERE id = 2", into(b), now;
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(11), a);
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(11), b);
+    }
+
+    void contentionPastEveryRetryAnswersDatabaseBusy()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        prometheus::Registry registry;
+        db->countRetriesIn(registry);
+        createTables(*db);
+        const bool lite = db->dialect() == clinic::Dialect::SQLite;
+        int runs = 0, hooks = 0;
+        try {
+            db->transact([&](Transaction& tx) {
+                ++runs;
+                insertItem(tx, "a" + std::to_string(runs));
+                tx.afterCommit([&] { ++hooks; });
+                // What each backend reports for a transaction that lost a lock.
+                if (lite)
+                    throw Poco::Data::DataException("database is locked");
+                throw Poco::Data::DataException("[mysql_stmt_error]: Deadlock found when trying to get "
+                                                "lock; try restarting transaction [mysql_stmt_errno]: 1213");
+            });
+            CPPUNIT_FAIL("transact returned although every attempt failed");
+        } catch (const clinic::HttpError& e) {
+            CPPUNIT_ASSERT_EQUAL(503, e.status());
+            CPPUNIT_ASSERT_EQUAL(std::string("DATABASE_BUSY"), e.code());
+            CPPUNIT_ASSERT(e.headers().size() == 1 && e.headers()[0].first == "Retry-After");
+        }
+        CPPUNIT_ASSERT(runs > 1);
+        CPPUNIT_ASSERT_EQUAL(double(runs - 1), retriesCounted(registry, lite ? "busy" : "deadlock"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("no attempt's after-commit hook ran", 0, hooks);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("no attempt's row stayed", 0, countRows(*db, "t_item"));
+    }
+
+    void persistentLockWaitTimeoutAnswersDatabaseBusy()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        if (db->dialect() == clinic::Dialect::SQLite)
+            return; // SQLite's busy timeout is covered above as "busy"
+        prometheus::Registry registry;
+        db->countRetriesIn(registry);
+        createTwoRows(*db);
+        // Another session holds row 1 for the whole test.
+        Poco::Data::Session holder = db->session();
+        holder << "START TRANSACTION", now;
+        holder << "UPDATE t_row SET n = 5 WHERE id = 1", now;
+        int runs = 0;
+        int status = 0;
+        try {
+            db->transact([&](Transaction& tx) {
+                ++runs;
+                tx.session() << "SET SESSION innodb_lock_wait_timeout = 1", now;
+                tx.session() << "UPDATE t_row SET n = 7 WHERE id = 1", now;
+            });
+        } catch (const clinic::HttpError& e) {
+            status = e.status();
+        }
+        holder << "ROLLBACK", now;
+        CPPUNIT_ASSERT_EQUAL(503, status);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("one more try after the server's whole wait", 2, runs);
+        CPPUNIT_ASSERT_EQUAL(1.0, retriesCounted(registry, "lock_wait_timeout"));
     }
 };
 

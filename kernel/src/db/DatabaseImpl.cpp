@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include <Poco/Data/PooledSessionImpl.h>
@@ -19,6 +20,8 @@
 #include <Poco/Data/MySQL/MySQLException.h>
 #include <Poco/Data/MySQL/SessionImpl.h>
 #endif
+
+#include "clinic/Http.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -110,6 +113,25 @@ bool messageHas(const std::exception& e, std::initializer_list<const char*> need
     return false;
 }
 
+/// What a client gets when the database stays contended past every retry:
+/// the request did nothing (its transaction rolled back) and may be sent again.
+HttpError databaseBusy()
+{
+    HttpError busy(503, "DATABASE_BUSY", "the database is busy; try again shortly");
+    busy.headers().emplace_back("Retry-After", "1");
+    return busy;
+}
+
+/// A pause before the next attempt: doubling from 5 ms up to 160 ms, and
+/// jittered to half of that at random, so transactions that deadlocked on
+/// each other do not meet again in the same order at the same instant.
+std::chrono::microseconds backoff(int attempt)
+{
+    thread_local std::mt19937 random {std::random_device {}()};
+    const long ceiling = 5000L << std::min(attempt - 1, 5);
+    return std::chrono::microseconds(std::uniform_int_distribution<long>(ceiling / 2, ceiling)(random));
+}
+
 } // namespace
 
 DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
@@ -158,7 +180,14 @@ Poco::Data::Session DatabaseImpl::session()
 
 void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
 {
-    constexpr int kAttempts = 5;
+    // Deadlock victims and SQLite busy errors are run again: InnoDB rolled the
+    // whole transaction back, so fn starts from nothing and its after-commit
+    // hooks (events) belong to the attempt that commits. A lock wait timeout
+    // already waited the server's whole innodb_lock_wait_timeout, so it gets
+    // one more try only. Contention that outlasts the retries answers 503
+    // DATABASE_BUSY: the client's request had no effect and may be repeated.
+    constexpr int kAttempts = 8;
+    constexpr int kLockWaitAttempts = 2;
     // SQLite runs one writer at a time anyway. Queueing this process's
     // writers on a mutex, in arrival order, instead of letting them collide
     // on BEGIN IMMEDIATE and poll the busy timeout with sleeps, keeps the
@@ -176,8 +205,10 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
         std::unique_lock<std::timed_mutex> writer(_sqliteWriter, std::defer_lock);
         const bool nested = std::find(writing.begin(), writing.end(), this) != writing.end();
         if (_url.dialect == Dialect::SQLite && !nested
-            && !writer.try_lock_for(std::chrono::milliseconds(_busyTimeoutMs)))
-            throw Poco::Data::SQLite::DBLockedException("database is locked (a write of this daemon ran past db.busy_timeout_ms)");
+            && !writer.try_lock_for(std::chrono::milliseconds(_busyTimeoutMs))) {
+            _log.warning("a write waited past db.busy_timeout_ms for this daemon's other writers");
+            throw databaseBusy();
+        }
         writing.push_back(this);
         bool inside = true;
         auto leave = [&] {
@@ -209,11 +240,19 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
                 }
             }
             leave();
-            if (attempt < kAttempts && isRetryable(e)) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt * attempt));
-                continue;
+            const Contention why = contentionOf(e);
+            if (why == Contention::None)
+                throw;
+            const int limit = why == Contention::LockWaitTimeout ? kLockWaitAttempts : kAttempts;
+            if (attempt >= limit) {
+                const auto* pe = dynamic_cast<const Poco::Exception*>(&e);
+                _log.warning("transaction gave up after %d attempts: %s", attempt,
+                    pe ? pe->displayText() : std::string(e.what()));
+                throw databaseBusy();
             }
-            throw;
+            countRetry(why);
+            std::this_thread::sleep_for(backoff(attempt));
+            continue;
         }
         leave();
         for (auto& hook : tx.pendingAfterCommit()) {
@@ -227,15 +266,43 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
     }
 }
 
-bool DatabaseImpl::isRetryable(const std::exception& e) const
+DatabaseImpl::Contention DatabaseImpl::contentionOf(const std::exception& e) const
 {
     if (_url.dialect == Dialect::SQLite) {
         if (dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&e)
-            || dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&e))
-            return true;
-        return messageHas(e, {"database is locked", "SQLITE_BUSY"});
+            || dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&e)
+            || messageHas(e, {"database is locked", "SQLITE_BUSY"}))
+            return Contention::Busy;
+        return Contention::None;
     }
-    return messageHas(e, {"Deadlock found", "Lock wait timeout", "[1213]", "[1205]"});
+    // Poco's MySQL exceptions carry code() 0: the server's errno and
+    // SQLSTATE are only in the text. 1213 / 40001: this transaction was the
+    // deadlock victim; 1205: it waited innodb_lock_wait_timeout for a lock.
+    if (messageHas(e, {"Deadlock found", "[1213]", ": 1213", "40001"}))
+        return Contention::Deadlock;
+    if (messageHas(e, {"Lock wait timeout", "[1205]", ": 1205"}))
+        return Contention::LockWaitTimeout;
+    return Contention::None;
+}
+
+void DatabaseImpl::countRetriesIn(prometheus::Registry& registry)
+{
+    auto& family = prometheus::BuildCounter()
+                       .Name("clinicd_db_transaction_retries_total")
+                       .Help("Database transactions run again after contention, by reason")
+                       .Register(registry);
+    _deadlockRetries = &family.Add({{"reason", "deadlock"}});
+    _lockWaitRetries = &family.Add({{"reason", "lock_wait_timeout"}});
+    _busyRetries = &family.Add({{"reason", "busy"}});
+}
+
+void DatabaseImpl::countRetry(Contention why)
+{
+    prometheus::Counter* counter = why == Contention::Deadlock ? _deadlockRetries
+        : why == Contention::LockWaitTimeout                   ? _lockWaitRetries
+                                                               : _busyRetries;
+    if (counter)
+        counter->Increment();
 }
 
 bool DatabaseImpl::isUniqueViolation(const std::exception& e) const

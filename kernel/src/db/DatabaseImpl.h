@@ -6,6 +6,8 @@
 
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Logger.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include "clinic/Database.h"
 #include "clinic/Host.h"
@@ -47,14 +49,24 @@ public:
     int used() const;
     int idle() const;
 
+    /// Counts transactions run again after a deadlock, lock wait timeout or
+    /// busy database in clinicd_db_transaction_retries_total{reason}.
+    void countRetriesIn(prometheus::Registry& registry);
+
 private:
-    bool isRetryable(const std::exception& e) const;
+    /// Why a failed transaction may succeed if run again; None if it may not.
+    enum class Contention { None, Deadlock, LockWaitTimeout, Busy };
+    Contention contentionOf(const std::exception& e) const;
+    void countRetry(Contention why);
 
     DbUrl _url;
     std::unique_ptr<Poco::Data::SessionPool> _pool;
     Poco::Logger& _log;
     std::timed_mutex _sqliteWriter; ///< this process's SQLite writers queue here (see transact)
     int _busyTimeoutMs = 5000;
+    prometheus::Counter* _deadlockRetries = nullptr;
+    prometheus::Counter* _lockWaitRetries = nullptr;
+    prometheus::Counter* _busyRetries = nullptr;
     unsigned long long _fileDevice = 0;
     unsigned long long _fileInode = 0;
 };

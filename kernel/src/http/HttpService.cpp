@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include <Poco/Data/DataException.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
@@ -268,6 +269,13 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
         return step();
     } catch (const HttpError& e) {
         return errorResponse(e, req.requestId);
+    } catch (const Poco::Data::SessionPoolExhaustedException& e) {
+        // Every pooled session busy (db.pool.max): a load the client may retry
+        // into, not a fault of the server's.
+        log.warning("%s %s: %s", escapeForLog(req.method), escapeForLog(req.path), e.displayText());
+        HttpError busy(503, "DATABASE_BUSY", "the database is busy; try again shortly");
+        busy.headers().emplace_back("Retry-After", "1");
+        return errorResponse(busy, req.requestId);
     } catch (const Poco::Exception& e) {
         log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path),
             escapeForLog(e.displayText()));
