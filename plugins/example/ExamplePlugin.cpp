@@ -1,16 +1,20 @@
-// The smallest useful clinicd plugin: one table, two routes, a readiness
-// check, a reload hook and a Lua rule hook of its own (before_note). Copy
-// this folder to start a new plugin.
+// The smallest useful clinicd plugin: one table, three routes (one for staff
+// only, paged and audited), a readiness check, a reload hook, a Lua rule hook
+// of its own (before_note) and a service (example.notes.v1). Copy this folder
+// to start a new plugin.
 
 #include <algorithm>
 #include <atomic>
 
 #include <Poco/Data/Session.h>
+#include <Poco/Tuple.h>
 
 #include "NoteStore.h"
 #include "clinic/Host.h"
+#include "clinic/IdCursorPage.h"
 #include "clinic/Json.h"
 #include "clinic/Plugin.h"
+#include "clinic/Roles.h"
 #include "clinic/Rules.h"
 #include "clinic/Time.h"
 
@@ -111,6 +115,28 @@ public:
             clinic::Contract().returns(200, "the note",
                 clinic::Schema(note).required(
                     "reloads", clinic::Schema::integer().describe("reloads this daemon has seen")))});
+
+        // Staff only, a page at a time (?limit=&cursor=), and audited: the
+        // shape of every list of clinic data. The kernel refuses other roles
+        // (403, audited as denied) before the handler runs.
+        host.router().add({"GET", "/api/v1/example/notes", clinic::Access::only(clinic::roles::staff),
+            [&db, &host](clinic::Request& req) {
+                const clinic::PageRequest page = clinic::readPage(req);
+                std::vector<Poco::Tuple<Poco::Int64, std::string>> rows;
+                Poco::Int64 after = page.cursor;
+                Poco::Data::Session s = db.session();
+                s << "SELECT id, text FROM example_notes WHERE id > ? ORDER BY id", use(after), into(rows),
+                    limit(page.limit + 1), now;
+                host.audit().record(req, clinic::AuditEvent {"example.notes.list", "note", "", 0, "ok", ""});
+                return clinic::Response::json(clinic::idCursorPage(page, rows, [](const auto& row) {
+                    auto out = clinic::makeObject();
+                    out->set("id", row.template get<0>());
+                    out->set("text", row.template get<1>());
+                    return out;
+                }));
+            },
+            "example: list notes (staff)",
+            clinic::Contract().page().returns(200, "a page of notes", clinic::listOf(note))});
 
         // Other plugins read notes through example.notes.v1, never the table.
         host.services().publish<clinic::example::Notes>(

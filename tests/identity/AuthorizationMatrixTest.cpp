@@ -51,6 +51,7 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /metrics", "public"},
     // example plugin
     {"POST /api/v1/example/notes", "public"},
+    {"GET /api/v1/example/notes", "admin,doctor,nurse,receptionist"},
     {"GET /api/v1/example/notes/{id}", "public"},
     // records plugin: route roles; within them the access policy decides per
     // patient (a receptionist's 403 on clinical data, a patient's 404 on

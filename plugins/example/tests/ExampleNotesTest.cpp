@@ -36,6 +36,7 @@ class ExampleNotesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(badTextIsRefusedNamingTheField);
     CPPUNIT_TEST(bodyThatIsNotJsonIsMalformed);
     CPPUNIT_TEST(pluginIsListedStartedAndReady);
+    CPPUNIT_TEST(staffListNotesAPageAtATimeAndEachListingIsAudited);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -133,6 +134,44 @@ public:
         auto ready = client.get("/health/ready");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(ready.body, 200, ready.status);
         CPPUNIT_ASSERT(ready.json()->getObject("checks")->getObject("example.notes")->getValue<bool>("ok"));
+    }
+
+    void staffListNotesAPageAtATimeAndEachListingIsAudited()
+    {
+        auto anonymous = _daemon->client();
+        for (const char* text : {"first", "second", "third"})
+            CPPUNIT_ASSERT_EQUAL(201,
+                anonymous.post("/api/v1/example/notes", std::string(R"({"text":")") + text + "\"}").status);
+        auto unauthenticated = anonymous.get("/api/v1/example/notes");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(unauthenticated.body, 401, unauthenticated.status);
+
+        auto admin = _daemon->adminClient();
+        auto first = admin.get("/api/v1/example/notes?limit=2");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(first.body, 200, first.status);
+        auto items = first.json()->getArray("items");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), items->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), items->getObject(0)->getValue<std::string>("text"));
+        CPPUNIT_ASSERT(!first.json()->isNull("next_cursor"));
+
+        auto second = admin.get(
+            "/api/v1/example/notes?limit=2&cursor=" + first.json()->getValue<std::string>("next_cursor"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(second.body, 200, second.status);
+        items = second.json()->getArray("items");
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), items->size());
+        CPPUNIT_ASSERT_EQUAL(std::string("third"), items->getObject(0)->getValue<std::string>("text"));
+        CPPUNIT_ASSERT(second.json()->isNull("next_cursor"));
+
+        auto badLimit = admin.get("/api/v1/example/notes?limit=+2");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(badLimit.body, 422, badLimit.status);
+
+        auto audit = admin.get("/api/v1/audit?limit=500");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(audit.body, 200, audit.status);
+        auto rows = audit.json()->getArray("items");
+        int listings = 0;
+        for (std::size_t i = 0; i < rows->size(); ++i)
+            listings += rows->getObject(static_cast<unsigned>(i))->getValue<std::string>("action")
+                == "example.notes.list";
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(audit.body, 2, listings);
     }
 
 private:
