@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <sys/socket.h>
+
 namespace clinic {
 
 /// The daemon's listening socket: non-blocking, SO_REUSEADDR only. Never
@@ -25,6 +27,10 @@ private:
     int _fd = -1;
     int _port = 0;
 };
+
+/// A peer address as text ("192.168.1.20", "fe80::1"); an IPv4 client on an
+/// IPv6 socket as plain IPv4, so per-client limits count it once.
+std::string numericHost(const sockaddr_storage& address);
 
 /// Raises this process's open-files soft limit to its hard limit (each
 /// connection is a descriptor) and returns the limit now in force.

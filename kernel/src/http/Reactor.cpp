@@ -1,6 +1,5 @@
 #include "http/Reactor.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,21 +37,6 @@ const char* const kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr auto kHeartbeat = std::chrono::seconds(15);
 /// An event stream whose client reads slower than the plugin sends is cut off here.
 constexpr std::size_t kStreamBacklog = 4 * 1024 * 1024;
-
-std::string numericHost(const sockaddr_storage& address)
-{
-    char text[INET6_ADDRSTRLEN] = "";
-    if (address.ss_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text);
-        else
-            inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-    } else {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text, sizeof text);
-    }
-    return text;
-}
 
 bool readsInput(Connection::Phase phase)
 {
