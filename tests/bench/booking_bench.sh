@@ -38,9 +38,10 @@
 # token check, ~20 statements prepared per booking, the Lua before_book
 # call), not the database: the daemon is CPU-bound on 2 cores that it shares
 # with the 16 client threads.
-# A 17th connection waits http.keepalive_seconds (10 s) while 16 idle
-# keep-alive connections hold the 16 http.threads workers, so the bench
-# closes its set-up connection before the burst.
+# Until the reactor front end, a 17th connection waited http.keepalive_seconds
+# (10 s) while 16 idle keep-alive connections held the 16 http.threads
+# workers, so the bench closes its set-up connection before the burst (kept:
+# it costs nothing now).
 set -euo pipefail
 
 build=$(cd "${1:-./build}" && pwd)
