@@ -29,6 +29,13 @@ namespace clinic {
 
 namespace {
 
+/// The target without its query: a query may carry what a client should have
+/// sent in a header (a token, a reason), and the log keeps paths only.
+std::string pathOf(const std::string& target)
+{
+    return target.substr(0, target.find('?'));
+}
+
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets
     = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 const char* const kJson = "application/json; charset=utf-8";
@@ -477,7 +484,7 @@ std::string HttpService::refuse(Exchange* exchange, const FramingError& error, c
     Poco::Logger::get("clinicd.http")
         .information("%s %s %d from %s: %s",
             exchange ? escapeForLog(exchange->head.method) : std::string("-"),
-            exchange ? escapeForLog(exchange->head.target) : std::string("-"), error.status, client,
+            exchange ? escapeForLog(pathOf(exchange->head.target)) : std::string("-"), error.status, client,
             error.message);
     return out;
 }
