@@ -6,24 +6,12 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "TimeZone.h"
+#include "TimeZoneTestSupport.h"
 
 using namespace scheduling;
 
-namespace {
-
-std::int64_t local(int y, int m, int d, int hh, int mm)
-{
-    return daysFromCivil(y, m, d) * 86400 + hh * 3600 + mm * 60;
-}
-
-std::int64_t utc(const std::string& text)
-{
-    auto at = parseInstant(text);
-    CPPUNIT_ASSERT_MESSAGE(text, at.has_value());
-    return *at;
-}
-
-} // namespace
+using scheduling::test::local;
+using scheduling::test::utc;
 
 class TimeZoneFutureTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(TimeZoneFutureTest);
