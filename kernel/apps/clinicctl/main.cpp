@@ -23,6 +23,7 @@
 #include "DatabaseBackup.h"
 #include "Kernel.h"
 #include "auth/UserStore.h"
+#include "clinic/AdminCommands.h"
 #include "config/Settings.h"
 #include "db/DbUrl.h"
 #include "db/Migrator.h"
@@ -132,7 +133,7 @@ protected:
                 return seedDemo(rest);
             if (command == "user")
                 return user(rest);
-            throw CommandError {EXIT_USAGE, "unknown command " + command + " (see --help)"};
+            return pluginCommand(command, rest);
         } catch (const CommandError& e) {
             std::cerr << "clinicctl: " << e.message << "\n";
             return e.code;
@@ -158,6 +159,9 @@ private:
                "  seed-demo [--dir=DIR]   load the demo clinic through the loaded plugins\n"
                "  user add --username U --role R --password-stdin [--patient-id N] [--doctor-id N]\n"
                "                          create an account; the password comes from standard input\n"
+               "  COMMAND [args]          a command a loaded plugin adds (prescriptions: import-drugs "
+               "FILE.csv);\n"
+               "                          an unknown command lists them\n"
                "\nexit codes: 0 done, 64 usage, 65 invalid input, 66 missing input, 69 not available\n"
                "for this database, 70 failed, 73 cannot create (exists), 78 configuration error.\n"
                "Configuration layers: built-in defaults < the config file < CLINICD_* environment\n"
@@ -368,6 +372,44 @@ private:
         if (summaries.empty())
             std::cout << "no loaded plugin takes demo data (the scheduling plugin loads the demo clinic)\n";
         return failed ? EXIT_SOFTWARE : EXIT_OK;
+    }
+
+    /// A command a loaded plugin offers through clinic::AdminCommands: the
+    /// plugins start as for seed-demo, and the first that offers it runs it.
+    int pluginCommand(const std::string& command, const ArgVec& args)
+    {
+        auto config = configuration();
+        clinic::Kernel kernel(config);
+        kernel.openDatabase(true);
+        kernel.loadPlugins();
+        kernel.migratePlugins();
+        kernel.startPlugins();
+        std::string offered;
+        int code = -1;
+        try {
+            for (const auto& p : kernel.plugins().plugins()) {
+                if (p->state != "started")
+                    continue;
+                auto commands
+                    = kernel.services().find<clinic::AdminCommands>(clinic::adminCommandsService(p->name));
+                if (!commands)
+                    continue;
+                for (const auto& c : commands->commands()) {
+                    offered += "\n  " + c.usage + "  (" + p->name + ": " + c.summary + ")";
+                    if (c.name == command && code < 0)
+                        code = commands->run(command, args, std::cout, std::cerr);
+                }
+            }
+        } catch (...) {
+            kernel.shutdown();
+            throw;
+        }
+        kernel.shutdown();
+        if (code >= 0)
+            return code;
+        throw CommandError {EXIT_USAGE,
+            "unknown command " + command + " (see --help)"
+                + (offered.empty() ? std::string() : "; the loaded plugins offer:" + offered)};
     }
 
     std::optional<Poco::Int64> idOption(const std::string& name) const
