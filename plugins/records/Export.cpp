@@ -32,6 +32,10 @@ Response RecordsPlugin::exportPatient(Request& req)
     for (const auto& d : documentsOf(id, std::nullopt, 0, SIZE_MAX - 1, next))
         documents->add(d.json);
     out->set("documents", documents);
+    // What other plugins hold about the patient (prescriptions, ...), each
+    // read through the section its plugin added.
+    for (const auto& [name, section] : _exportSections->sections())
+        out->set(name, section->exportFor(id));
     auditRead(req, "patient.export", "patient", std::to_string(id), id);
     Response r = Response::json(out);
     r.headers.emplace_back(

@@ -20,7 +20,6 @@
 
 namespace records {
 
-
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
     if (v)
@@ -90,6 +89,10 @@ void RecordsPlugin::start(clinic::Host& host)
     host.services().publish<clinic::PatientAccounts>(clinic::kPatientAccountsService, _patients);
     host.services().publish<clinic::records::PatientRegistry>(
         clinic::records::kPatientRegistryService, _patients);
+    host.services().publish<clinic::records::ClinicalSummary>(
+        clinic::records::kClinicalSummaryService, std::make_shared<VitalsSummary>(host.database()));
+    host.services().publish<clinic::records::ExportSections>(
+        clinic::records::kExportSectionsService, _exportSections);
 
     namespace roles = clinic::roles;
     using clinic::Contract;

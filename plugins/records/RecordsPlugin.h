@@ -17,6 +17,7 @@
 #include <Poco/Nullable.h>
 
 #include "PatientDirectory.h"
+#include "RecordsServices.h"
 #include "clinic/Host.h"
 #include "clinic/Json.h"
 #include "clinic/Migration.h"
@@ -128,6 +129,7 @@ private:
     Response exportPatient(Request& req);
     clinic::Host* _host = nullptr;
     std::shared_ptr<PatientDirectory> _patients;
+    std::shared_ptr<ExportSectionTable> _exportSections = std::make_shared<ExportSectionTable>();
     std::size_t _maxDocumentBytes = 0;
     std::string _templatesDir;
     std::string _documentsDir;

@@ -187,7 +187,9 @@ Schema patientExport()
         .required("encounters", Schema::array(encounterWithHistory()))
         .required("vitals", Schema::array(vitals()))
         .required("lab_results", Schema::array(labResult()))
-        .required("documents", Schema::array(document()));
+        .required("documents", Schema::array(document()))
+        // Sections other plugins add (records.export_sections.v1), e.g. prescriptions.
+        .additional(Schema());
 }
 
 } // namespace records::schemas
