@@ -120,4 +120,41 @@ std::shared_ptr<clinic::scheduling::AppointmentLookup> makeAppointmentLookup(cli
     return std::make_shared<Lookup>(db);
 }
 
+namespace {
+
+class DoctorCards : public clinic::scheduling::DoctorDirectory {
+public:
+    explicit DoctorCards(clinic::Database& db)
+        : _db(db)
+    {
+    }
+
+    std::optional<clinic::scheduling::DoctorCard> doctor(std::int64_t doctorId) override
+    {
+        Poco::Data::Session s = _db.session();
+        Poco::Int64 id = doctorId;
+        std::vector<Poco::Tuple<std::string, std::string, Poco::Int64, std::string, std::string, std::string,
+            std::string>>
+            rows;
+        s << "SELECT d.name, d.specialty, d.location_id, l.name, l.address, l.city, l.phone"
+             " FROM scheduling_doctors d JOIN scheduling_locations l ON l.id = d.location_id WHERE d.id = ?",
+            use(id), into(rows), now;
+        if (rows.empty())
+            return std::nullopt;
+        const auto& r = rows.front();
+        return clinic::scheduling::DoctorCard {
+            doctorId, r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>()};
+    }
+
+private:
+    clinic::Database& _db;
+};
+
+} // namespace
+
+std::shared_ptr<clinic::scheduling::DoctorDirectory> makeDoctorDirectory(clinic::Database& db)
+{
+    return std::make_shared<DoctorCards>(db);
+}
+
 } // namespace scheduling

@@ -7,10 +7,15 @@
 
 #include "clinic/Database.h"
 #include "clinic/scheduling/Appointments.h"
+#include "clinic/scheduling/Doctors.h"
 
 namespace scheduling {
 
 /// Reads scheduling_appointments for other plugins.
 std::shared_ptr<clinic::scheduling::AppointmentLookup> makeAppointmentLookup(clinic::Database& db);
+
+/// Reads scheduling_doctors and their locations for other plugins
+/// (scheduling.doctors.v1).
+std::shared_ptr<clinic::scheduling::DoctorDirectory> makeDoctorDirectory(clinic::Database& db);
 
 } // namespace scheduling

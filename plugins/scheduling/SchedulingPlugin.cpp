@@ -122,6 +122,8 @@ void SchedulingPlugin::start(clinic::Host& host)
     _book->start();
     host.services().publish<clinic::scheduling::AppointmentLookup>(
         clinic::scheduling::kAppointmentLookupService, makeAppointmentLookup(host.database()));
+    host.services().publish<clinic::scheduling::DoctorDirectory>(
+        clinic::scheduling::kDoctorDirectoryService, makeDoctorDirectory(host.database()));
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)
