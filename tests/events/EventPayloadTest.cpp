@@ -115,11 +115,11 @@ ClinicFixture& fixture()
     if (!c.fixture) {
         c.rules = std::make_unique<TempDir>();
         ClinicFixture::Options o;
-        o.daemon = clinicDaemonOptions("records,scheduling,eventstest");
+        o.daemon = clinicDaemonOptions("records,scheduling,prescriptions,eventstest");
         o.daemon.config["clock.start"] = "2027-01-01T00:00:00Z";
         o.daemon.config["rules.dir"] = c.rules->path();
         o.accountPrefix = "events";
-        o.roles = {"receptionist", "patient"};
+        o.roles = {"receptionist", "patient", "doctor"};
         c.fixture = std::make_unique<ClinicFixture>(o);
     }
     return *c.fixture;
@@ -179,6 +179,20 @@ void makeEveryEventHappen()
             + R"(,"earliest":"2027-01-13T00:00:00+02:00","latest":"2027-01-14T00:00:00+02:00"})",
         k.as("patient")));
     act(taken, "cancel", R"({"reason":"cannot come"})");
+
+    // A prescription by the doctor account (the doctor made above), a
+    // renewal the patient asks for, and its cancellation.
+    const auto prescription = createdJson(
+        c.post("/api/v1/prescriptions",
+            R"({"patient_id":)" + std::to_string(k.patient())
+                + R"(,"items":[{"drug":"Events syrup","dose":"5 ml","route":"oral","frequency":"daily",)"
+                  R"("duration_days":5,"quantity":1}]})",
+            k.as("doctor")))
+                                  ->getValue<Poco::Int64>("id");
+    const std::string rx = "/api/v1/prescriptions/" + std::to_string(prescription);
+    createdJson(c.post(rx + "/renewal-requests", "{}", k.as("patient")));
+    auto cancelled = c.post(rx + "/cancel", R"({"reason":"events"})", k.as("doctor"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(cancelled.body, 200, cancelled.status);
 }
 
 Poco::JSON::Array::Ptr heard()

@@ -111,6 +111,18 @@ const std::map<std::string, std::string> kExpected = {
     // reports: aggregates for the front desk and administrators
     {"GET /api/v1/stats/dashboard", "admin,receptionist"},
     {"GET /api/v1/reports/monthly", "admin,receptionist"},
+    // prescriptions plugin: doctors prescribe and decide renewals, nurses and
+    // administrators read, patients read their own and ask for renewals;
+    // reception has no access (per patient: plugins/prescriptions/tests)
+    {"GET /api/v1/drugs", "admin,doctor,nurse"},
+    {"POST /api/v1/prescriptions", "doctor"},
+    {"GET /api/v1/prescriptions", "admin,doctor,nurse,patient"},
+    {"GET /api/v1/prescriptions/{id}", "admin,doctor,nurse,patient"},
+    {"POST /api/v1/prescriptions/{id}/cancel", "doctor"},
+    {"GET /api/v1/prescriptions/{id}/print", "admin,doctor,nurse,patient"},
+    {"POST /api/v1/prescriptions/{id}/renewal-requests", "patient"},
+    {"POST /api/v1/renewal-requests/{rid}/approve", "doctor"},
+    {"POST /api/v1/renewal-requests/{rid}/decline", "doctor"},
 };
 
 /// Routes listed but not called by the matrix, each with the reason. Every
