@@ -137,8 +137,6 @@ private:
     prometheus::Counter* _warned = nullptr;
     prometheus::Counter* _overridden = nullptr;
     prometheus::Counter* _invalid = nullptr;
-
-    friend class PrintPage;
 };
 
 } // namespace prescriptions

@@ -90,6 +90,10 @@ public:
         expectField(prescriptionBody(patient, R"("not an object")"), "items[0]");
         expectField(prescriptionBody(987654321, item(para)), "patient_id");
         expectField(prescriptionBody(patient, item(para), R"(,"doctor_id":2)"), "doctor_id");
+        std::string fiftyOne;
+        for (int i = 0; i < 51; ++i)
+            fiftyOne += (i ? "," : "") + item(para);
+        expectField(prescriptionBody(patient, fiftyOne), "items");
         // 10,000 items: refused whole, either by the size limit or the item limit.
         std::string many;
         for (int i = 0; i < 10000; ++i)
@@ -102,7 +106,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("MALFORMED_JSON"), malformed.errorCode());
         CPPUNIT_ASSERT_EQUAL(before, prescriptions());
         CPPUNIT_ASSERT_EQUAL(items, count("prescriptions_items"));
-        CPPUNIT_ASSERT(prescriptionsTotal("invalid") >= invalid + 13);
+        CPPUNIT_ASSERT(prescriptionsTotal("invalid") >= invalid + 14);
 
         // The other writes refuse bad input the same way.
         const auto id = issued(prescribe(patient, item(para)));
