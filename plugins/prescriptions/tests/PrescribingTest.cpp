@@ -21,6 +21,7 @@ class PrescribingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(penicillinAllergyRejectsAmoxicillin);
     CPPUNIT_TEST(duplicateTherapyWarnsUntilOverridden);
     CPPUNIT_TEST(childDoseIsCheckedAgainstTheLatestWeight);
+    CPPUNIT_TEST(aFailingRuleRefusesThePrescription);
     CPPUNIT_TEST(catalogueSearchesByNameOrSubstancePrefix);
     CPPUNIT_TEST(importIsIdempotentAndAllOrNothing);
     CPPUNIT_TEST(patientExportIncludesPrescriptions);
@@ -230,6 +231,34 @@ public:
         issued(prescribe(child, item(suspension, R"(,"dose":"180 mg","dose_mg":180,"doses_per_day":4)")));
         // An adult's dose is not checked by weight.
         issued(prescribe(newPatient("Adult"), item(suspension, dose)));
+    }
+
+    void aFailingRuleRefusesThePrescription()
+    {
+        auto& w = world();
+        const auto patient = newPatient("RuleError");
+        TempDir rules;
+        writeFile(
+            rules.file("broken.lua"), "function before_prescribe(ctx) error('formulary offline') end\n");
+        // The same database, served by a daemon whose script fails at every call.
+        Daemon::Options o = clinicDaemonOptions("records,scheduling,prescriptions");
+        o.dataDir = w.clinic->daemon().dataDir();
+        o.dbUrl = w.clinic->daemon().dbUrl();
+        o.config["clock.start"] = kClockStart;
+        o.config["rules.dir"] = rules.path();
+        Daemon broken(o);
+        auto c = broken.client();
+        const auto doctor = bearer(signIn(c, w.clinic->account("doctor").username).accessToken);
+        const long before = prescriptions();
+        auto r
+            = c.post("/api/v1/prescriptions", prescriptionBody(patient, item(drug("DEMO-PARA-500"))), doctor);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 422, r.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("RULE_REJECTED"), r.errorCode());
+        CPPUNIT_ASSERT_EQUAL(std::string("rule error"),
+            r.json()->getObject("error")->getObject("details")->getValue<std::string>("reason"));
+        CPPUNIT_ASSERT(r.body.find("formulary offline") == std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(before, prescriptions());
+        CPPUNIT_ASSERT_EQUAL(1L, audited("prescription.create", patient, "rejected"));
     }
 
     void catalogueSearchesByNameOrSubstancePrefix()
