@@ -6,6 +6,8 @@
 #include "PrescriptionsPlugin.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <regex>
