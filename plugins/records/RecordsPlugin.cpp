@@ -20,7 +20,6 @@
 
 namespace records {
 
-
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
     if (v)
@@ -170,8 +169,9 @@ void RecordsPlugin::start(clinic::Host& host)
 
 void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind, const std::string& action)
 {
-    if (!_patients->exists(patientId))
-        throw HttpError::notFound("no such patient");
+    // The policy first, then existence: a refusal costs the same audit write
+    // whether the id is another patient's or nobody's, so the time of the
+    // 404 does not tell a prober which ids exist.
     try {
         _host->access().require(req, patientId, kind);
     } catch (const HttpError&) {
@@ -186,6 +186,8 @@ void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind
         }
         throw;
     }
+    if (!_patients->exists(patientId))
+        throw HttpError::notFound("no such patient");
 }
 
 void RecordsPlugin::auditRead(Request& req, const std::string& action, const std::string& type,
