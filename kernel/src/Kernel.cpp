@@ -525,6 +525,7 @@ void Kernel::startHttp()
     options.tlsKey = _config->getString("http.tls.key", "");
     for (const auto& origin : splitList(_config->getString("http.cors_origins", "")))
         options.corsOrigins.insert(origin);
+    options.trustedProxies = TrustedProxies(splitList(_config->getString("http.trusted_proxies", "")));
     _http = std::make_unique<HttpService>(_router, *_registry, options);
     _http->setAuthenticator([this](Request& request) { _identity->authenticate(request); });
     _http->setDeniedHook([this](const Request& request) { auditRefusedRole(request); });

@@ -122,6 +122,7 @@ void SchedulingPlugin::start(clinic::Host& host)
     _book->start();
     host.services().publish<clinic::scheduling::AppointmentLookup>(
         clinic::scheduling::kAppointmentLookupService, makeAppointmentLookup(host.database()));
+    host.services().publish<clinic::DoctorAccounts>(clinic::kDoctorAccountsService, makeDoctorAccounts());
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)
