@@ -314,6 +314,10 @@ void Kernel::startPlugins()
     _services.publish<std::function<void()>>("kernel.metrics.refresh",
         std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
     _kernelMetrics->setJobs(_jobs.get());
+    // Sessions, refresh tokens and finished jobs are kept only for a while
+    // (the audit trail for ever): a durable job prunes them.
+    _retention = std::make_unique<RetentionSweep>(*_db, *_clock, *_config);
+    _retention->install(*_jobs);
     // Every plugin's URL prefixes are known before the first starts, so a
     // route under another plugin's prefix is refused whichever starts first.
     for (PluginRecord* p : _plugins->startOrder()) {
