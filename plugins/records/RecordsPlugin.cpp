@@ -169,9 +169,13 @@ void RecordsPlugin::start(clinic::Host& host)
 
 void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind, const std::string& action)
 {
-    // The policy first, then existence: a refusal costs the same audit write
-    // whether the id is another patient's or nobody's, so the time of the
-    // 404 does not tell a prober which ids exist.
+    // For a patient, whose view of other ids is masked as 404, the policy
+    // comes first: a refusal costs the same audit write whether the id is
+    // another patient's or nobody's, so the answer's time does not tell a
+    // prober which ids exist. Staff learn nothing from existence (they may
+    // list patients): an unknown id is 404 for them before any policy check.
+    if (req.caller.role != "patient" && !_patients->exists(patientId))
+        throw HttpError::notFound("no such patient");
     try {
         _host->access().require(req, patientId, kind);
     } catch (const HttpError&) {

@@ -29,9 +29,13 @@ Response AppointmentBook::Impl::ics(Request& req)
 Response AppointmentBook::Impl::doctorFeed(Request& req)
 {
     Poco::Int64 id = req.idParam("id");
-    // Another doctor's feed names that doctor's patients: refused and
-    // audited before the doctor is looked up, so an id that exists and one
-    // that does not are answered alike.
+    // The directory is public, so an unknown doctor may be a plain 404;
+    // another doctor's feed names that doctor's patients: refused, and the
+    // attempt recorded as the records routes record theirs.
+    auto s = _host.database().session();
+    auto doctor = findDoctor(s, id);
+    if (!doctor)
+        throw HttpError::notFound("no such doctor");
     if (req.caller.role == "doctor" && req.caller.doctorId != id) {
         try {
             _host.audit().record(
@@ -41,10 +45,6 @@ Response AppointmentBook::Impl::doctorFeed(Request& req)
         }
         throw HttpError::forbidden("a doctor's feed is for that doctor and the clinic's staff");
     }
-    auto s = _host.database().session();
-    auto doctor = findDoctor(s, id);
-    if (!doctor)
-        throw HttpError::notFound("no such doctor");
     // From yesterday on, cancelled ones included (so calendars drop them).
     Poco::Int64 from = nowSeconds() - 86400;
     std::vector<ApptRow> rows;
