@@ -480,6 +480,11 @@ Response IdentityService::patchUser(Request& request)
 
     User after;
     _db.transact([&](Transaction& tx) {
+        // A change that may demote an admin locks the active admins first,
+        // all in one order, before its own row: two admins demoting
+        // themselves at once then queue instead of deadlocking.
+        if (role || active)
+            UserDirectory::otherActiveAdmins(tx, id);
         auto before = UserDirectory::lockById(tx, id);
         if (!before)
             throw HttpError::notFound("no such user");
