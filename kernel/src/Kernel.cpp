@@ -314,6 +314,10 @@ void Kernel::startPlugins()
     _services.publish<std::function<void()>>("kernel.metrics.refresh",
         std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
     _kernelMetrics->setJobs(_jobs.get());
+    // Sessions, refresh tokens and finished jobs are kept only for a while
+    // (the audit trail for ever): a durable job prunes them.
+    _retention = std::make_unique<RetentionSweep>(*_db, *_clock, *_config);
+    _retention->install(*_jobs);
     // Every plugin's URL prefixes are known before the first starts, so a
     // route under another plugin's prefix is refused whichever starts first.
     for (PluginRecord* p : _plugins->startOrder()) {
@@ -525,6 +529,7 @@ void Kernel::startHttp()
     options.tlsKey = _config->getString("http.tls.key", "");
     for (const auto& origin : splitList(_config->getString("http.cors_origins", "")))
         options.corsOrigins.insert(origin);
+    options.trustedProxies = TrustedProxies(splitList(_config->getString("http.trusted_proxies", "")));
     _http = std::make_unique<HttpService>(_router, *_registry, options);
     _http->setAuthenticator([this](Request& request) { _identity->authenticate(request); });
     _http->setDeniedHook([this](const Request& request) { auditRefusedRole(request); });

@@ -25,6 +25,7 @@
 #include "http/HttpService.h"
 #include "http/RouterImpl.h"
 #include "jobs/JobQueueImpl.h"
+#include "jobs/RetentionSweep.h"
 #include "rules/RuleEngineImpl.h"
 
 namespace prometheus {
@@ -145,6 +146,7 @@ private:
     // Last, so they go first: their handlers live in the plugins' libraries.
     std::unique_ptr<EventBusImpl> _events;
     std::unique_ptr<JobQueueImpl> _jobs;
+    std::unique_ptr<RetentionSweep> _retention;
 };
 
 } // namespace clinic

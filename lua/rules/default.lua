@@ -10,6 +10,12 @@ policy.min_notice_minutes = policy.min_notice_minutes or 60
 policy.cancel_until_hours = policy.cancel_until_hours or 24
 -- Roles that cancel on the clinic's behalf, at any time before the start.
 policy.staff_roles = policy.staff_roles or { admin = true, receptionist = true, doctor = true, nurse = true }
+-- Upcoming appointments (pending, confirmed, checked in) a patient booking
+-- for themself may hold, so no one can hoard a doctor's month. Staff book
+-- past it. false: no cap.
+if policy.max_open_bookings == nil then
+  policy.max_open_bookings = 8
+end
 
 function before_book(ctx)
   local until_start = ctx.minutes_until_start
@@ -21,6 +27,12 @@ function before_book(ctx)
   end
   if until_start < policy.min_notice_minutes then
     return false, string.format("bookings need at least %d minutes' notice", policy.min_notice_minutes)
+  end
+  local patient = ctx.patient
+  if policy.max_open_bookings and ctx.actor and ctx.actor.role == "patient" and patient
+      and type(patient.open_bookings) == "number" and patient.open_bookings >= policy.max_open_bookings then
+    return false, string.format("a patient may hold at most %d upcoming appointments; the clinic's reception books more",
+      policy.max_open_bookings)
   end
   return true
 end

@@ -14,6 +14,7 @@
 #include <Poco/Tuple.h>
 
 #include "RecordChecks.h"
+#include "clinic/scheduling/Appointments.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -117,6 +118,14 @@ Response RecordsPlugin::createEncounter(Request& req)
         doctor = in.requiredInt("doctor_id", 1, INT64_MAX);
     else
         doctor = req.caller.doctorId; // a doctor writes their own notes
+    // A doctor's signature is their own: no filing under a colleague's id.
+    if (req.caller.role == "doctor") {
+        if (req.caller.doctorId <= 0)
+            throw HttpError::forbidden(
+                "this account is linked to no doctor, so it cannot sign encounters; an admin links it first");
+        if (in.has("doctor_id") && doctor && *doctor != req.caller.doctorId)
+            in.fail("doctor_id", "a doctor files encounters under their own doctor id only");
+    }
     std::string summary = in.requiredString("summary", 1, 500);
     std::string notes = in.optionalString("notes", 0, 16000).value_or("");
     Poco::JSON::Array::Ptr diagnoses = new Poco::JSON::Array;
@@ -158,11 +167,14 @@ Response RecordsPlugin::createEncounter(Request& req)
         Poco::Nullable<Poco::Int64> previous = nullable(supersedes);
         if (supersedes) {
             Poco::Int64 old = *supersedes;
-            std::vector<Poco::Int64> oldPatient, oldRoot, oldVersion;
-            tx.session() << "SELECT patient_id, root_id, version FROM records_encounters WHERE id = ?",
-                use(old), into(oldPatient), into(oldRoot), into(oldVersion), now;
+            std::vector<Poco::Int64> oldPatient, oldRoot, oldVersion, oldDoctor;
+            tx.session()
+                << "SELECT patient_id, root_id, version, doctor_id FROM records_encounters WHERE id = ?",
+                use(old), into(oldPatient), into(oldRoot), into(oldVersion), into(oldDoctor), now;
             if (oldPatient.empty() || oldPatient.front() != patientId)
                 throw HttpError::validation({{"supersedes", "is not an encounter of this patient"}});
+            if (req.caller.role == "doctor" && oldDoctor.front() != req.caller.doctorId)
+                throw HttpError::forbidden("only the doctor who wrote an encounter corrects it");
             Poco::Int64 corrections = 0;
             tx.session() << "SELECT COUNT(*) FROM records_encounters WHERE supersedes = ?", use(old),
                 into(corrections), now;
@@ -170,6 +182,19 @@ Response RecordsPlugin::createEncounter(Request& req)
                 throw HttpError::conflict("that version was already corrected; correct the current version");
             root = oldRoot.front() ? oldRoot.front() : old;
             version = oldVersion.front() + 1;
+        }
+        // The visit must be this patient's: a note filed against another
+        // patient's appointment would show up in their history. Without the
+        // scheduling plugin there are no appointments to check against.
+        if (appointment) {
+            auto lookup = _host->services().find<clinic::scheduling::AppointmentLookup>(
+                clinic::scheduling::kAppointmentLookupService);
+            if (lookup) {
+                auto visit = lookup->byId(tx, *appointment);
+                if (!visit || visit->patientId != patientId)
+                    throw HttpError::validation(
+                        {{"appointment_id", "is not an appointment of this patient"}});
+            }
         }
         Poco::Nullable<Poco::Int64> appt = nullable(appointment);
         Poco::Int64 doc = *doctor;

@@ -7,6 +7,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
 #include <Poco/String.h>
 #include <Poco/Timestamp.h>
 #include <Poco/Tuple.h>
@@ -84,7 +85,26 @@ bool isPhone(const std::string& phone)
 
 } // namespace
 
-Poco::JSON::Object::Ptr Patient::toJson() const
+std::string Patient::changedFields(const Patient& o) const
+{
+    std::string out;
+    auto note = [&](bool differs, const char* name) {
+        if (differs)
+            out += (out.empty() ? "" : ", ") + std::string(name);
+    };
+    note(firstName != o.firstName, "first_name");
+    note(lastName != o.lastName, "last_name");
+    note(birthDate != o.birthDate, "birth_date");
+    note(sex != o.sex, "sex");
+    note(phone != o.phone, "phone");
+    note(email != o.email, "email");
+    note(nationalId != o.nationalId, "national_id");
+    note(language != o.language, "language");
+    note(allergies != o.allergies, "allergies");
+    return out;
+}
+
+Poco::JSON::Object::Ptr Patient::toJson(bool clinical) const
 {
     auto out = clinic::makeObject();
     out->set("id", static_cast<Poco::Int64>(id));
@@ -102,10 +122,12 @@ Poco::JSON::Object::Ptr Patient::toJson() const
     else
         out->set("national_id", nationalId);
     out->set("language", language);
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const auto& a : allergies)
-        list->add(a);
-    out->set("allergies", list);
+    if (clinical) {
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& a : allergies)
+            list->add(a);
+        out->set("allergies", list);
+    }
     out->set("created_at", formatRfc3339(createdAt));
     out->set("updated_at", formatRfc3339(updatedAt));
     return out;
@@ -131,9 +153,9 @@ void PatientDirectory::read(
 {
     auto want = [&](const char* field) { return !partial || in.has(field); };
     if (want("first_name"))
-        p.firstName = in.requiredString("first_name", 1, 100);
+        p.firstName = in.requiredName("first_name", 1, 100);
     if (want("last_name"))
-        p.lastName = in.requiredString("last_name", 1, 100);
+        p.lastName = in.requiredName("last_name", 1, 100);
     if (want("birth_date")) {
         p.birthDate = in.requiredString("birth_date", 1, 10);
         if (!p.birthDate.empty())
@@ -191,6 +213,12 @@ void PatientDirectory::read(
 
 std::int64_t PatientDirectory::findDuplicate(clinic::Transaction& tx, const Patient& p) const
 {
+    // Held until tx ends: the check and the insert or update that follows
+    // it are one step for every other writer of patient identities.
+    if (tx.dialect() == clinic::Dialect::MySQL) {
+        std::vector<Poco::Int64> locked;
+        tx.session() << "SELECT id FROM records_identity_lock WHERE id = 1 FOR UPDATE", into(locked), now;
+    }
     std::vector<Poco::Int64> ids;
     Poco::Int64 self = p.id; // 0 for a new record: no row has it
     if (!p.nationalId.empty()) {
@@ -400,10 +428,20 @@ std::int64_t PatientDirectory::createForRegistration(
     clinic::FieldReader in(body);
     Patient p;
     read(in, body, p, false);
+    // Anyone may register: a national id typed here would let a stranger
+    // claim somebody else's (and block its owner). Reception records it
+    // after seeing an identity document.
+    if (in.has("national_id"))
+        in.fail("national_id", "is recorded by the clinic's reception, not at self-registration");
     in.finish();
-    if (findDuplicate(tx, p) != 0)
-        throw clinic::HttpError::conflict(
-            "a patient record like this one already exists; ask the clinic's reception to link your account");
+    // A record like this one may exist already, but saying so (409) would
+    // tell anyone who asks that this person is the clinic's patient. The new
+    // record stands apart, linked to nothing else; reception merges it.
+    if (const auto existing = findDuplicate(tx, p))
+        Poco::Logger::get("clinicd.records")
+            .information(
+                "self-registration: the new record may duplicate patient %?d; reception should check",
+                static_cast<Poco::Int64>(existing));
     return insert(tx, p);
 }
 

@@ -34,7 +34,12 @@ struct Patient {
     std::int64_t createdAt = 0;
     std::int64_t updatedAt = 0;
 
-    Poco::JSON::Object::Ptr toJson() const;
+    /// The record as the API shows it; allergies only to a caller who may
+    /// see clinical data (they are clinical: prescribing rules rely on them).
+    Poco::JSON::Object::Ptr toJson(bool clinical = true) const;
+
+    /// The API names of the fields that differ from other's ("phone, allergies").
+    std::string changedFields(const Patient& other) const;
 };
 
 /// A page of a list: the items and the cursor of the next page, if any.
@@ -70,8 +75,10 @@ public:
     PatientPage search(const std::string& q, std::int64_t after, std::size_t limit) const;
 
     /// clinic::PatientAccounts: the same checks as POST /api/v1/patients,
-    /// without "force" (a self-registering stranger may not override a
-    /// duplicate, nor learn its id).
+    /// without "force" and without national_id (a stranger must not claim
+    /// someone else's). A likely duplicate is created apart and logged for
+    /// reception, never answered: a 409 would tell anyone that this person
+    /// is the clinic's patient.
     std::int64_t createForRegistration(
         clinic::Transaction& tx, const Poco::JSON::Object::Ptr& fields) override;
     /// Both services'.

@@ -19,7 +19,7 @@ Response RecordsPlugin::listPatients(Request& req)
     std::vector<std::int64_t> shown;
     for (const auto& p : found.items)
         if (_host->access().maySee(req.caller, p.id, PatientData::Demographics)) {
-            items->add(p.toJson());
+            items->add(p.toJson(_host->access().maySee(req.caller, p.id, PatientData::Clinical)));
             shown.push_back(p.id);
         }
     // One row per patient shown, so "who saw patient X" finds searches
@@ -50,6 +50,10 @@ Response RecordsPlugin::createPatient(Request& req)
         if (duplicate)
             return;
         _patients->insert(tx, p);
+        // Allergies are clinical: a role that may not read them may not
+        // write them either (rolled back with the record).
+        if (!p.allergies.empty() && !_host->access().maySee(req.caller, p.id, PatientData::Clinical))
+            throw HttpError::forbidden("your role may not record allergies (clinical data)");
         auditWrite(tx, req, "patient.create", "patient", p.id, p.id);
     });
     if (duplicate) {
@@ -60,7 +64,8 @@ Response RecordsPlugin::createPatient(Request& req)
                                   "create another",
             details);
     }
-    Response r = Response::json(p.toJson(), 201);
+    Response r
+        = Response::json(p.toJson(_host->access().maySee(req.caller, p.id, PatientData::Clinical)), 201);
     r.headers.emplace_back("Location", "/api/v1/patients/" + std::to_string(p.id));
     return r;
 }
@@ -73,7 +78,7 @@ Response RecordsPlugin::getPatient(Request& req)
     if (!p)
         throw HttpError::notFound("no such patient");
     auditRead(req, "patient.read", "patient", std::to_string(id), id);
-    return Response::json(p->toJson());
+    return Response::json(p->toJson(_host->access().maySee(req.caller, id, PatientData::Clinical)));
 }
 
 Response RecordsPlugin::patchPatient(Request& req)
@@ -81,6 +86,10 @@ Response RecordsPlugin::patchPatient(Request& req)
     const std::int64_t id = req.idParam("id");
     guard(req, id, PatientData::Demographics, "patient.update");
     auto body = req.jsonObject();
+    // Allergies are clinical data, which prescribing rules rely on: only a
+    // role that may read them changes them (refusal audited as denied).
+    if (body->has("allergies"))
+        guard(req, id, PatientData::Clinical, "patient.update");
     Patient p;
     _host->database().transact([&](clinic::Transaction& tx) {
         auto current = _patients->find(tx, id);
@@ -106,9 +115,14 @@ Response RecordsPlugin::patchPatient(Request& req)
             }
         p.updatedAt = nowSeconds();
         _patients->update(tx, p);
-        auditWrite(tx, req, "patient.update", "patient", id, id);
+        // The row names what changed (never the values), so "who cleared
+        // these allergies" has an answer.
+        const std::string changed = p.changedFields(*current);
+        _host->audit().record(tx, req,
+            clinic::AuditEvent {"patient.update", "patient", std::to_string(id), id, "ok",
+                changed.empty() ? "no change" : "changed: " + changed});
     });
-    return Response::json(p.toJson());
+    return Response::json(p.toJson(_host->access().maySee(req.caller, id, PatientData::Clinical)));
 }
 
 } // namespace records

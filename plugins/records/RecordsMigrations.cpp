@@ -57,6 +57,13 @@ std::vector<clinic::Migration> RecordsPlugin::migrations() const
              " sha256 VARCHAR(64) NOT NULL, created_at BIGINT NOT NULL, created_by BIGINT NOT "
              "NULL)${TABLE}",
                 "CREATE INDEX records_documents_patient ON records_documents (patient_id, id)"}},
+        // One row that every duplicate check locks (FOR UPDATE on MariaDB),
+        // so two creates of one person at once cannot both find nobody and
+        // both insert. (SQLite serialises writers already.) The row is made
+        // in a step of its own: MariaDB commits the CREATE implicitly.
+        {6, "patient identity lock",
+            {"CREATE TABLE records_identity_lock (id BIGINT NOT NULL PRIMARY KEY)${TABLE}"}},
+        {7, "patient identity lock row", {"INSERT INTO records_identity_lock (id) VALUES (1)"}},
     };
 }
 

@@ -173,7 +173,12 @@ void RecordsPlugin::start(clinic::Host& host)
 
 void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind, const std::string& action)
 {
-    if (!_patients->exists(patientId))
+    // For a patient, whose view of other ids is masked as 404, the policy
+    // comes first: a refusal costs the same audit write whether the id is
+    // another patient's or nobody's, so the answer's time does not tell a
+    // prober which ids exist. Staff learn nothing from existence (they may
+    // list patients): an unknown id is 404 for them before any policy check.
+    if (req.caller.role != "patient" && !_patients->exists(patientId))
         throw HttpError::notFound("no such patient");
     try {
         _host->access().require(req, patientId, kind);
@@ -189,6 +194,8 @@ void RecordsPlugin::guard(Request& req, std::int64_t patientId, PatientData kind
         }
         throw;
     }
+    if (!_patients->exists(patientId))
+        throw HttpError::notFound("no such patient");
 }
 
 void RecordsPlugin::auditRead(Request& req, const std::string& action, const std::string& type,

@@ -39,7 +39,8 @@ Schema patient()
         .required("email", Schema::string().nullable())
         .required("national_id", Schema::string().nullable())
         .required("language", Schema::enumOf({"en", "ro"}))
-        .required("allergies", Schema::array(Schema::string()))
+        // Clinical data: shown only to a caller who may see it.
+        .optional("allergies", Schema::array(Schema::string()))
         .required("created_at", Schema::dateTime())
         .required("updated_at", Schema::dateTime());
 }

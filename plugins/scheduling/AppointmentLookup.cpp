@@ -150,11 +150,26 @@ private:
     clinic::Database& _db;
 };
 
+class DoctorDirectoryAccounts : public clinic::DoctorAccounts {
+public:
+    bool exists(clinic::Transaction& tx, std::int64_t doctorId) override
+    {
+        Poco::Int64 id = doctorId, count = 0;
+        tx.session() << "SELECT COUNT(*) FROM scheduling_doctors WHERE id = ?", use(id), into(count), now;
+        return count > 0;
+    }
+};
+
 } // namespace
 
 std::shared_ptr<clinic::scheduling::DoctorDirectory> makeDoctorDirectory(clinic::Database& db)
 {
     return std::make_shared<DoctorCards>(db);
+}
+
+std::shared_ptr<clinic::DoctorAccounts> makeDoctorAccounts()
+{
+    return std::make_shared<DoctorDirectoryAccounts>();
 }
 
 } // namespace scheduling

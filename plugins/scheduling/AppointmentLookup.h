@@ -6,10 +6,14 @@
 #include <memory>
 
 #include "clinic/Database.h"
+#include "clinic/Doctors.h"
 #include "clinic/scheduling/Appointments.h"
 #include "clinic/scheduling/Doctors.h"
 
 namespace scheduling {
+
+/// The kernel's check that a doctor account links to a real doctor.
+std::shared_ptr<clinic::DoctorAccounts> makeDoctorAccounts();
 
 /// Reads scheduling_appointments for other plugins.
 std::shared_ptr<clinic::scheduling::AppointmentLookup> makeAppointmentLookup(clinic::Database& db);

@@ -11,6 +11,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/JSON/Array.h>
 
+#include "PatientGuard.h"
 #include "clinic/Audit.h"
 
 using namespace Poco::Data::Keywords;
@@ -96,15 +97,9 @@ Response AppointmentBook::Impl::list(Request& req)
     auto from = bound("from", false), to = bound("to", true);
     if (from && to && *to < *from)
         errors["to"] = "must not be before from";
-    if (req.caller.role == "patient") {
-        if (patientId && *patientId != req.caller.patientId)
-            throw HttpError::notFound("no such patient");
-        patientId = req.caller.patientId;
-    }
     if (!errors.empty())
         throw HttpError::validation(errors);
-    if (patientId)
-        _host.access().require(req, *patientId, PatientData::Demographics);
+    patientId = patientInScope(_host, req, patientId, "appointment.list");
 
     std::string sql = std::string("SELECT ") + kApptColumns + " FROM scheduling_appointments WHERE 1 = 1";
     Poco::Data::Statement st(s);

@@ -240,8 +240,19 @@ Appointment AppointmentBook::Impl::loadFor(Request& req, const std::string& acti
 {
     auto s = _host.database().session();
     auto a = findAppointment(s, req.idParam("id"));
-    if (!a)
+    if (!a) {
+        // A patient probing ids gets the same audit write for a missing
+        // appointment as for another patient's, so the 404s cost the same.
+        if (req.caller.role == "patient")
+            try {
+                _host.audit().record(req,
+                    clinic::AuditEvent {
+                        action, "appointment", std::to_string(req.idParam("id")), 0, "denied", ""});
+            } catch (const std::exception& e) {
+                _host.logger().error("could not audit a denied " + action + ": " + e.what());
+            }
         throw HttpError::notFound("no such appointment");
+    }
     requireAccess(req, *a, action);
     return *a;
 }
@@ -417,6 +428,13 @@ AppointmentBook::Impl::PatientFacts AppointmentBook::Impl::patientFacts(std::int
     s << "SELECT COUNT(*) FROM scheduling_appointments WHERE patient_id = ? AND status = 'completed'",
         use(id), into(done), now;
     out.ctx->set("is_new", done == 0);
+    // Open appointments still ahead, for the default rule that caps how many
+    // a patient may hold (lua/rules/default.lua, policy.max_open_bookings).
+    Poco::Int64 open = 0, from = nowSeconds();
+    s << "SELECT COUNT(*) FROM scheduling_appointments WHERE patient_id = ? AND start_utc >= ?"
+         " AND status IN ('pending', 'confirmed', 'checked_in')",
+        use(id), use(from), into(open), now;
+    out.ctx->set("open_bookings", open);
     out.ctx->set("allergies", profile->has("allergies") ? profile->get("allergies") : Poco::Dynamic::Var());
     out.zone = clinicZone(s);
     return out;

@@ -13,6 +13,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Tuple.h>
 
+#include "PatientGuard.h"
 #include "clinic/Audit.h"
 
 using namespace Poco::Data::Keywords;
@@ -32,13 +33,9 @@ Response SchedulingPlugin::availability(Request& req)
     auto serviceId = queryId(req, "service_id", errors);
     auto locationId = queryId(req, "location_id", errors);
     auto patientId = queryId(req, "patient_id", errors);
-    if (req.caller.role == "patient") {
-        // A patient sees the slots as they would be for them (a rule may
-        // give a new patient a longer first visit).
-        if (patientId && *patientId != req.caller.patientId)
-            throw HttpError::notFound("no such patient");
-        patientId = req.caller.patientId;
-    }
+    // A patient sees the slots as they would be for them (a rule may give a
+    // new patient a longer first visit), and only their own.
+    patientId = patientInScope(*_host, req, patientId, "availability.read");
     const std::string specialty = req.query("specialty").value_or("");
     if (!serviceId && !errors.count("service_id"))
         errors["service_id"] = "is required";
@@ -100,7 +97,6 @@ Response SchedulingPlugin::availability(Request& req)
     std::map<Poco::Int64, std::set<std::int64_t>> holidays;
     Poco::JSON::Object::Ptr patient;
     if (patientId) {
-        _host->access().require(req, *patientId, clinic::PatientData::Demographics);
         patient = _book->patientContext(*patientId, std::nullopt);
         if (!patient)
             throw HttpError::validation({{"patient_id", "no such patient"}});

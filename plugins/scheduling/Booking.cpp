@@ -72,6 +72,10 @@ AppointmentBook::Impl::Placement AppointmentBook::Impl::place(Poco::Data::Sessio
         }
     out.ctx = bookingContext({&doctor, &service, &out.location, patient, req.caller.role, nowUtc, start});
     const int minutes = slotMinutes(out.ctx, service);
+    if (req.caller.role == "patient" && !offeredStart(start, *out.zone, day, *match, minutes)) {
+        out.error = "is not a start the doctor's calendar offers; choose one from /api/v1/availability";
+        return out;
+    }
     out.end = start + minutes * 60;
     const std::int64_t periodEnd = lenientUtc(*out.zone, day * 86400 + match->endMin * 60);
     if (out.end > periodEnd) {
@@ -200,6 +204,10 @@ std::int64_t AppointmentBook::Impl::readStart(
     auto at = parseInstant(text);
     if (!at) {
         in.fail(field, "is not an RFC 3339 instant with an offset (2027-03-29T09:00:00+03:00)");
+        return 0;
+    }
+    if (hasFractionalSeconds(text)) {
+        in.fail(field, "must be whole seconds (2027-03-29T09:00:00+03:00): a fraction would be cut off");
         return 0;
     }
     if (*at % kCellSeconds != 0) {

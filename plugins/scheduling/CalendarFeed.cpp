@@ -29,12 +29,22 @@ Response AppointmentBook::Impl::ics(Request& req)
 Response AppointmentBook::Impl::doctorFeed(Request& req)
 {
     Poco::Int64 id = req.idParam("id");
+    // The directory is public, so an unknown doctor may be a plain 404;
+    // another doctor's feed names that doctor's patients: refused, and the
+    // attempt recorded as the records routes record theirs.
     auto s = _host.database().session();
     auto doctor = findDoctor(s, id);
     if (!doctor)
         throw HttpError::notFound("no such doctor");
-    if (req.caller.role == "doctor" && req.caller.doctorId != id)
+    if (req.caller.role == "doctor" && req.caller.doctorId != id) {
+        try {
+            _host.audit().record(
+                req, clinic::AuditEvent {"appointment.feed", "doctor", std::to_string(id), 0, "denied", ""});
+        } catch (const std::exception& e) {
+            _host.logger().error(std::string("could not audit a denied appointment.feed: ") + e.what());
+        }
         throw HttpError::forbidden("a doctor's feed is for that doctor and the clinic's staff");
+    }
     // From yesterday on, cancelled ones included (so calendars drop them).
     Poco::Int64 from = nowSeconds() - 86400;
     std::vector<ApptRow> rows;

@@ -1,4 +1,5 @@
 #include "Directory.h"
+#include "TimeZone.h"
 
 #include <algorithm>
 #include <cctype>
@@ -139,8 +140,8 @@ std::optional<Poco::Int64> queryId(
 void loadHolidays(Poco::Data::Session& s, Location& l)
 {
     std::vector<Poco::Tuple<Poco::Int64, std::string>> rows;
-    s << "SELECT day, name FROM scheduling_location_holidays WHERE location_id = ? ORDER BY day",
-        use(l.id), into(rows), now;
+    s << "SELECT day, name FROM scheduling_location_holidays WHERE location_id = ? ORDER BY day", use(l.id),
+        into(rows), now;
     l.holidays.clear();
     for (const auto& r : rows)
         l.holidays.emplace_back(r.get<0>(), r.get<1>());
@@ -200,6 +201,20 @@ std::vector<Period> hoursOf(Poco::Data::Session& s, Poco::Int64 doctorId)
         out.push_back({static_cast<int>(r.get<0>()), static_cast<int>(r.get<1>()),
             static_cast<int>(r.get<2>()), r.get<3>()});
     return out;
+}
+
+bool offeredStart(
+    std::int64_t startUtc, const TimeZone& zone, std::int64_t localDay, const Period& period, int slotMinutes)
+{
+    const std::int64_t local = startUtc + zone.offsetAt(startUtc);
+    const std::int64_t seconds = local - localDay * 86400 - std::int64_t(period.startMin) * 60;
+    return slotMinutes > 0 && seconds >= 0 && seconds % (std::int64_t(slotMinutes) * 60) == 0;
+}
+
+bool hasFractionalSeconds(const std::string& text)
+{
+    // "YYYY-MM-DDTHH:MM:SS" is 19 characters; a fraction starts right after.
+    return text.size() > 19 && text[19] == '.';
 }
 
 } // namespace scheduling

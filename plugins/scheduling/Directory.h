@@ -49,7 +49,8 @@ std::optional<Poco::Int64> queryId(
 // Rows in column order.
 using LocationRow = Poco::Tuple<Poco::Int64, std::string, std::string, std::string, std::string, std::string,
     std::string, std::string>;
-inline constexpr const char* kLocationColumns = "id, name, address, city, county, timezone, phone, opening_hours";
+inline constexpr const char* kLocationColumns
+    = "id, name, address, city, county, timezone, phone, opening_hours";
 using ServiceRow = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Int64, std::string>;
 inline constexpr const char* kServiceColumns = "id, name, department, duration_min, price_minor, currency";
 using DoctorRow
@@ -174,5 +175,19 @@ std::vector<Poco::Int64> servicesOf(Poco::Data::Session& s, Poco::Int64 doctorId
 std::optional<Doctor> findDoctor(Poco::Data::Session& s, Poco::Int64 id);
 /// The doctor's weekly working hours, by weekday and start.
 std::vector<Period> hoursOf(Poco::Data::Session& s, Poco::Int64 doctorId);
+
+class TimeZone;
+
+/// Whether startUtc is one of the starts availability offers in this
+/// working period on localDay (days since the epoch, local): the slots run
+/// back to back from the period's start, slotMinutes each, on local
+/// wall-clock time. A patient books only these, so one booking at an odd
+/// time cannot break two offered slots.
+bool offeredStart(std::int64_t startUtc, const TimeZone& zone, std::int64_t localDay, const Period& period,
+    int slotMinutes);
+
+/// Whether an RFC 3339 text has a fraction of a second, which parseInstant
+/// would drop: a start is whole seconds, refused otherwise rather than cut.
+bool hasFractionalSeconds(const std::string& text);
 
 } // namespace scheduling

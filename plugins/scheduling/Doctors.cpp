@@ -75,7 +75,7 @@ void SchedulingPlugin::readDoctor(clinic::FieldReader& in, const Poco::JSON::Obj
 {
     auto want = [&](const char* field) { return !partial || in.has(field); };
     if (want("name"))
-        d.name = in.requiredString("name", 1, 200);
+        d.name = in.requiredName("name", 1, 200);
     if (want("specialty"))
         d.specialty = in.requiredString("specialty", 1, 100);
     if (want("location_id")) {

@@ -192,6 +192,9 @@ Response AppointmentBook::Impl::reschedule(Request& req)
     if (!doctor || !service)
         throw HttpError::conflict("the appointment's doctor or service no longer exists");
     auto patient = patientContext(a.patientId, start);
+    // Moving a visit holds no more than before: the one moved is not counted.
+    if (patient && a.startUtc >= nowUtc && patient->optValue<Poco::Int64>("open_bookings", 0) > 0)
+        patient->set("open_bookings", patient->optValue<Poco::Int64>("open_bookings", 0) - 1);
     // Moving is cancelling the old time as far as the clinic's policy goes.
     if (req.caller.role == "patient") {
         auto location = findLocation(s, a.locationId);

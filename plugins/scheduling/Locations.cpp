@@ -49,7 +49,7 @@ void SchedulingPlugin::readLocation(
 {
     auto want = [&](const char* field) { return !partial || in.has(field); };
     if (want("name"))
-        l.name = in.requiredString("name", 1, 200);
+        l.name = in.requiredName("name", 1, 200);
     if (want("address"))
         l.address = in.requiredString("address", 1, 300);
     if (want("city"))

@@ -133,8 +133,9 @@ Response AppointmentBook::Impl::monthly(Request& req)
         std::string out = "\"";
         for (char c : v)
             out += c == '"' ? std::string("\"\"") : std::string(1, c);
-        // A cell starting with = + - @ is a formula to spreadsheet programs.
-        if (!v.empty() && std::string("=+-@").find(v[0]) != std::string::npos)
+        // A cell starting with = + - @ is a formula to spreadsheet programs,
+        // and so is one starting with a tab or carriage return before it.
+        if (!v.empty() && std::string("=+-@\t\r").find(v[0]) != std::string::npos)
             out.insert(1, "'");
         return out + "\"";
     };

@@ -124,6 +124,7 @@ void SchedulingPlugin::start(clinic::Host& host)
         clinic::scheduling::kAppointmentLookupService, makeAppointmentLookup(host.database()));
     host.services().publish<clinic::scheduling::DoctorDirectory>(
         clinic::scheduling::kDoctorDirectoryService, makeDoctorDirectory(host.database()));
+    host.services().publish<clinic::DoctorAccounts>(clinic::kDoctorAccountsService, makeDoctorAccounts());
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)

@@ -157,6 +157,12 @@ Response AppointmentBook::Impl::bookSeries(
             continue;
         }
         auto patient = patientAt(patientRead, *c.start);
+        // The occurrences planned before this one count as held: a series
+        // must not step around the cap on open bookings.
+        if (patient)
+            patient->set("open_bookings",
+                patient->optValue<Poco::Int64>("open_bookings", 0)
+                    + static_cast<Poco::Int64>(planned.size()));
         Placement p = place(s, req, doctor, service, hours, patient, *c.start, nowUtc, locations);
         if (!p.error.empty()) {
             skippedBefore.emplace_back(c.label, p.error);

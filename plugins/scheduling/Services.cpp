@@ -42,7 +42,7 @@ void SchedulingPlugin::readService(clinic::FieldReader& in, Service& s, bool par
 {
     auto want = [&](const char* field) { return !partial || in.has(field); };
     if (want("name"))
-        s.name = in.requiredString("name", 1, 200);
+        s.name = in.requiredName("name", 1, 200);
     if (want("department"))
         s.department = in.requiredString("department", 1, 100);
     if (want("duration_min"))

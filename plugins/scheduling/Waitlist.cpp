@@ -12,6 +12,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Tuple.h>
 
+#include "PatientGuard.h"
+
 #include "clinic/Audit.h"
 #include "clinic/Events.h"
 #include "clinic/IdCursorPage.h"
@@ -104,13 +106,9 @@ Response AppointmentBook::Impl::listWaitlist(Request& req)
     std::map<std::string, std::string> errors;
     auto patientId = queryId(req, "patient_id", errors);
     clinic::PageRequest page = clinic::readPage(req, errors);
-    if (req.caller.role == "patient") {
-        if (patientId && *patientId != req.caller.patientId)
-            throw HttpError::notFound("no such patient");
-        patientId = req.caller.patientId;
-    }
     if (!errors.empty())
         throw HttpError::validation(errors);
+    patientId = patientInScope(_host, req, patientId, "waitlist.list");
     auto s = _host.database().session();
     std::vector<WaitRow> rows;
     Poco::Int64 p = patientId.value_or(0), after = page.cursor;
@@ -169,9 +167,7 @@ Response AppointmentBook::Impl::addWaitlist(Request& req)
     if (earliest && latest && latest - earliest > 366LL * 86400)
         in.fail("latest", "the window is at most 366 days");
     in.finish();
-    if (req.caller.role == "patient" && patientId != req.caller.patientId)
-        throw HttpError::notFound("no such patient");
-    _host.access().require(req, patientId, PatientData::Demographics);
+    patientInScope(_host, req, patientId, "waitlist.create");
     auto s = _host.database().session();
     std::map<std::string, std::string> errors;
     if (!_patients->profile(patientId))

@@ -57,6 +57,7 @@ class TokenTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(roleChangesCountFromTheNextRequest);
     CPPUNIT_TEST(anExpiredAccessTokenIs401AndRefreshStillWorks);
     CPPUNIT_TEST(tamperedAndForeignTokensAre401);
+    CPPUNIT_TEST(onlyTheCanonicalEncodingOfTheSignatureIsAccepted);
     CPPUNIT_TEST(theSigningKeyIsMadeOnceWithMode0600AndAnOpenOneIsRefused);
     CPPUNIT_TEST(aSessionOverItsPerMinuteBudgetIs429);
     CPPUNIT_TEST_SUITE_END();
@@ -271,6 +272,26 @@ public:
         std::string wrongSession
             = mint(kSecret, std::to_string(admin.id), sid, "admin", nowSeconds(), nowSeconds() + 600);
         CPPUNIT_ASSERT_EQUAL(401, c.get("/api/v1/auth/me", bearer(wrongSession)).status);
+    }
+
+    void onlyTheCanonicalEncodingOfTheSignatureIsAccepted()
+    {
+        // The signature is compared by clinicd itself, in constant time,
+        // against the one canonical base64url text of the MAC; POCO's own
+        // check decoded loosely, so the same MAC in another spelling (the
+        // last character's two unused bits set, or with padding) passed.
+        Daemon d;
+        auto c = d.client();
+        auto admin = firstAdmin(d, c);
+        const std::string t = admin.accessToken;
+        CPPUNIT_ASSERT_EQUAL(200, c.get("/api/v1/auth/me", bearer(t)).status);
+        const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const auto last = alphabet.find(t.back());
+        CPPUNIT_ASSERT(last != std::string::npos);
+        std::string lowBits = t;
+        lowBits.back() = alphabet[last ^ 1];
+        CPPUNIT_ASSERT_EQUAL(401, c.get("/api/v1/auth/me", bearer(lowBits)).status);
+        CPPUNIT_ASSERT_EQUAL(401, c.get("/api/v1/auth/me", bearer(t + "=")).status);
     }
 
     void theSigningKeyIsMadeOnceWithMode0600AndAnOpenOneIsRefused()

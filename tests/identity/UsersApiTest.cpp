@@ -24,6 +24,8 @@ class UsersApiTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(nonAdminsAre403AndStrangersAre401);
     CPPUNIT_TEST(theLastActiveAdminCannotBeRemoved);
     CPPUNIT_TEST(registrationIs404UnlessEnabledAnd503WithoutTheRecordsPlugin);
+    CPPUNIT_TEST(registrationIsLimitedPerAddress);
+    CPPUNIT_TEST(commonAndContextDerivedPasswordsAreRefused);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -182,6 +184,58 @@ public:
         auto r = d.client().post("/api/v1/auth/register", body);
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 503, r.status);
         CPPUNIT_ASSERT(r.body.find("records plugin") != std::string::npos);
+    }
+
+    void registrationIsLimitedPerAddress()
+    {
+        Daemon::Options o;
+        o.config["plugins.load"] = "records";
+        o.config["auth.registration"] = "true";
+        o.config["auth.registration_per_hour"] = "2";
+        Daemon d(o);
+        auto c = d.client();
+        auto reg = [&](const std::string& username, const std::string& password) {
+            return c.post("/api/v1/auth/register",
+                "{\"username\":\"" + username + "\",\"password\":\"" + password
+                    + "\",\"first_name\":\"Ana\",\"last_name\":\"Popescu\",\"birth_date\":\"1990-05-01\","
+                      "\"sex\":\"female\",\"phone\":\"0722 000 111\"}");
+        };
+        // The person's own name with a year is no password.
+        auto named = reg("ana.p", "Popescu1990!");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(named.body, 422, named.status);
+        auto first = reg("ana.p", kPassword);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(first.body, 201, first.status);
+        auto second = reg("ana.q", kPassword);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(second.body, 201, second.status);
+        auto third = reg("ana.r", kPassword);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(third.body, 429, third.status);
+        CPPUNIT_ASSERT(!third.header("Retry-After").empty());
+        CPPUNIT_ASSERT_EQUAL(0L, countRows(d, "users", "username = 'ana.r'"));
+    }
+
+    void commonAndContextDerivedPasswordsAreRefused()
+    {
+        Daemon d;
+        auto c = d.client();
+        auto admin = firstAdmin(d, c);
+        for (const std::string password : {"0123456789", "password12", "qwertyuiop", "nurse.pat1",
+                 "P4ssw0rd2026", "9876543210", "Nurse.Pat-2026"}) {
+            auto r = c.post("/api/v1/users",
+                "{\"username\":\"nurse.pat\",\"role\":\"nurse\",\"password\":\"" + password + "\"}",
+                bearer(admin.accessToken));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(password + ": " + r.body, 422, r.status);
+            CPPUNIT_ASSERT(
+                r.json()->getObject("error")->getObject("details")->getObject("fields")->has("password"));
+        }
+        auto fine = c.post("/api/v1/users",
+            "{\"username\":\"nurse.pat\",\"role\":\"nurse\",\"password\":\"" + kPassword + "\"}",
+            bearer(admin.accessToken));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(fine.body, 201, fine.status);
+        // A reset is held to the same policy.
+        auto reset
+            = c.request("PATCH", "/api/v1/users/" + std::to_string(fine.json()->getValue<std::int64_t>("id")),
+                "{\"password\":\"qwertyuiop123\"}", bearer(admin.accessToken));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(reset.body, 422, reset.status);
     }
 };
 

@@ -39,10 +39,14 @@ ClinicFixture::ClinicFixture(const Options& options)
             if (role == "patient") {
                 _patient = newPatient(options.patientJson);
                 extra = "\"patient_id\":" + std::to_string(_patient);
-            } else if (role == "doctor" && options.doctorId != 0) {
-                extra = "\"doctor_id\":" + std::to_string(options.doctorId);
             }
             addAccount(role, options.accountPrefix + "." + role, role, extra);
+            // The API links a doctor account only to a doctor that exists;
+            // suites make their doctors later, so the fixture links the id
+            // they will get straight in the database.
+            if (role == "doctor" && options.doctorId != 0)
+                sql("UPDATE users SET doctor_id = " + std::to_string(options.doctorId) + " WHERE username = '"
+                    + options.accountPrefix + ".doctor'");
         }
     } catch (const std::exception& e) {
         throw std::runtime_error(std::string(e.what()) + "\n" + logTail(*_daemon));

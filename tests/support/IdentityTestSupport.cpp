@@ -85,7 +85,9 @@ std::pair<bool, std::string> runSql(const Daemon& daemon, const std::string& sql
         }
     }
     const std::string file = daemon.dbUrl().substr(std::string("sqlite:").size());
-    auto r = runProcess("/usr/bin/sqlite3", {file}, {}, sql + "\n");
+    // Waits for the daemon's own writes (a job, a login) like the daemon
+    // waits for its other writers, instead of failing on "database is locked".
+    auto r = runProcess("/usr/bin/sqlite3", {"-cmd", ".timeout 5000", file}, {}, sql + "\n");
     return {r.exitCode == 0 && r.err.empty(), r.out + r.err};
 }
 

@@ -28,6 +28,12 @@ public:
     std::string requiredString(const std::string& field, std::size_t minLen = 1, std::size_t maxLen = 1000);
     std::optional<std::string> optionalString(
         const std::string& field, std::size_t minLen = 0, std::size_t maxLen = 1000);
+    /// A string that names someone or something on staff screens and lists:
+    /// besides requiredString's checks, no line breaks or tabs, no byte-order
+    /// mark and no bidirectional controls (U+200E/F, U+202A..U+202E,
+    /// U+2066..U+2069, U+061C), which can make a name display as another
+    /// ("Ana\u202Eucsepop" shows reversed) or break a line in a list.
+    std::string requiredName(const std::string& field, std::size_t minLen = 1, std::size_t maxLen = 200);
     std::int64_t requiredInt(const std::string& field, std::int64_t min, std::int64_t max);
     std::optional<std::int64_t> optionalInt(const std::string& field, std::int64_t min, std::int64_t max);
     double requiredNumber(const std::string& field, double min, double max);

@@ -11,6 +11,7 @@
 #include <Poco/String.h>
 
 #include "auth/UserDirectory.h"
+#include "clinic/Doctors.h"
 #include "clinic/IdCursorPage.h"
 #include "clinic/Json.h"
 #include "clinic/Patients.h"
@@ -108,9 +109,9 @@ IdentityService::IdentityService(Database& db, const Clock& clock,
     , _signer(TokenSigner::fromConfig(config.getString("auth.jwt_secret_file", ""), dataDir))
     , _users(db, _hasher)
     , _sessions(clock, config.getInt64("auth.refresh_ttl_seconds", 2592000))
-    , _throttle(clock, config.getInt("auth.login_max_failures", 5),
-          config.getInt("auth.login_max_failures_per_address", 20),
-          config.getInt("auth.login_window_seconds", 60))
+    , _throttle(
+          clock, config.getInt("auth.login_max_failures", 5), config.getInt("auth.login_window_seconds", 60))
+    , _registrations(clock, config.getInt("auth.registration_per_hour", 10))
     , _rateLimit(config.getInt("auth.rate_limit_per_minute", 600))
     , _accessTtl(config.getInt64("auth.access_ttl_seconds", 900))
 {
@@ -182,13 +183,16 @@ Response IdentityService::login(Request& request)
     in.finish();
 
     const std::string attempted = Poco::toLower(username);
-    {
-        Poco::Data::Session session = _db.session();
-        if (Poco::Int64 wait = _throttle.retryAfter(session, attempted, request.clientAddress)) {
+    // Counted before the password is hashed, so parallel guesses see each other.
+    const LoginThrottle::Attempt attempt = _throttle.begin(_db, attempted, request.clientAddress);
+    if (attempt.retryAfter > 0) {
+        // One audit row per throttled burst: a guessing script must not be
+        // able to flood the trail.
+        if (attempt.firstThrottled) {
             AuditEvent event {"login.throttled", "user", "", 0, "denied", "too many failed logins"};
             _db.transact([&](Transaction& tx) { _audit.recordAs(tx, request, 0, attempted, "", event); });
-            throw rateLimited(wait, "too many failed sign-ins; try again later");
         }
+        throw rateLimited(attempt.retryAfter, "too many failed sign-ins; try again later");
     }
 
     auto user = _users.findByUsername(attempted);
@@ -200,8 +204,8 @@ Response IdentityService::login(Request& request)
             : !passwordOk             ? "wrong password"
                                       : "account inactive";
         AuditEvent event {"login.failed", "user", user ? std::to_string(user->id) : "", 0, "failed", why};
+        // The attempt's row stays: it is the counted failure.
         _db.transact([&](Transaction& tx) {
-            _throttle.recordFailure(tx, attempted, request.clientAddress);
             _audit.recordAs(tx, request, user ? user->id : 0, attempted, user ? user->role : "", event);
         });
         throw unauthenticated("wrong username or password");
@@ -219,6 +223,7 @@ Response IdentityService::login(Request& request)
             tx.session() << "UPDATE users SET password_hash = ? WHERE id = ?",
                 Poco::Data::Keywords::use(upgraded), Poco::Data::Keywords::use(id), Poco::Data::Keywords::now;
         }
+        _throttle.succeeded(tx, attempt.rowId);
         issued = _sessions.open(tx, user->id);
         AuditEvent event {"login", "session", issued.sessionId, 0, "ok", ""};
         _audit.recordAs(tx, request, user->id, user->username, user->role, event);
@@ -297,9 +302,18 @@ Response IdentityService::registerPatient(Request& request)
     const std::string password = in.requiredString("password", 1, 1024);
     if (auto problem = UserStore::usernameProblem(username); !problem.empty())
         in.fail("username", problem);
-    if (auto problem = PasswordHasher::policyProblem(username, password); !problem.empty())
+    // The person's own names are the first thing a guesser tries.
+    std::vector<std::string> names;
+    for (const char* field : {"first_name", "last_name"})
+        if (body->has(field) && body->get(field).isString())
+            names.push_back(body->getValue<std::string>(field));
+    if (auto problem = PasswordHasher::policyProblem(username, password, names); !problem.empty())
         in.fail("password", problem);
     in.finish();
+    // Counted before the password is hashed: each registration costs a hash,
+    // an account and a patient record.
+    if (Poco::Int64 wait = _registrations.take(_db, request.clientAddress))
+        throw rateLimited(wait, "too many registrations from this address; try again later");
 
     Poco::JSON::Object::Ptr fields = new Poco::JSON::Object(*body);
     fields->remove("username");
@@ -351,6 +365,13 @@ void IdentityService::checkLinks(Transaction& tx, Poco::Int64 userId,
         auto registry = _services.find<PatientAccounts>(kPatientAccountsService);
         if (registry && !registry->exists(tx, *patientId))
             throw HttpError::validation({{"patient_id", "no such patient"}});
+    }
+    if (doctorId) {
+        // Likewise a doctor link: an account must not speak for a doctor id
+        // nobody has yet. Without the directory's plugin there are none.
+        auto directory = _services.find<DoctorAccounts>(kDoctorAccountsService);
+        if (directory && !directory->exists(tx, *doctorId))
+            throw HttpError::validation({{"doctor_id", "no such doctor"}});
     }
     for (const auto& [column, value] : {std::make_pair(std::string("patient_id"), patientId),
              std::make_pair(std::string("doctor_id"), doctorId)}) {
@@ -439,46 +460,65 @@ Response IdentityService::patchUser(Request& request)
         in.fail("role", "must be one of admin, doctor, nurse, receptionist, patient");
     in.finish();
 
-    std::optional<User> before;
+    // The password is checked and hashed before the transaction (scrypt is
+    // slow); everything that depends on the account's current state is
+    // decided inside it, on the row locked, so two PATCHes at once cannot
+    // undo each other (a reset written back over by a role change made from
+    // an older read) or both demote one of the last two admins.
+    std::string newHash;
     {
         Poco::Data::Session session = _db.session();
-        before = UserDirectory::findById(session, id);
+        auto current = UserDirectory::findById(session, id);
+        if (!current)
+            throw HttpError::notFound("no such user");
+        if (password) {
+            if (auto problem = PasswordHasher::policyProblem(current->username, *password); !problem.empty())
+                throw HttpError::validation({{"password", problem}});
+            newHash = _hasher.hash(*password);
+        }
     }
-    if (!before)
-        throw HttpError::notFound("no such user");
-    User after = *before;
-    if (role)
-        after.role = *role;
-    if (active)
-        after.active = *active;
-    // A link that does not fit the new role is dropped with the role change.
-    if (after.role != "patient")
-        after.patientId.reset();
-    if (after.role != "doctor")
-        after.doctorId.reset();
-    if (clearPatient)
-        after.patientId.reset();
-    if (clearDoctor)
-        after.doctorId.reset();
-    if (patientId) {
-        if (after.role != "patient")
-            in.fail("patient_id", "only an account with role patient links to a patient record");
-        after.patientId = patientId;
-    }
-    if (doctorId) {
-        if (after.role != "doctor")
-            in.fail("doctor_id", "only an account with role doctor links to a doctor");
-        after.doctorId = doctorId;
-    }
-    if (password)
-        if (auto problem = PasswordHasher::policyProblem(after.username, *password); !problem.empty())
-            in.fail("password", problem);
-    in.finish();
-    if (password)
-        after.passwordHash = _hasher.hash(*password);
-    after.updatedAt = nowSeconds();
 
+    User after;
     _db.transact([&](Transaction& tx) {
+        // A change that may demote an admin locks the active admins first,
+        // all in one order, before its own row: two admins demoting
+        // themselves at once then queue instead of deadlocking.
+        if (role || active)
+            UserDirectory::otherActiveAdmins(tx, id);
+        auto before = UserDirectory::lockById(tx, id);
+        if (!before)
+            throw HttpError::notFound("no such user");
+        after = *before;
+        if (role)
+            after.role = *role;
+        if (active)
+            after.active = *active;
+        // A link that does not fit the new role is dropped with the role change.
+        if (after.role != "patient")
+            after.patientId.reset();
+        if (after.role != "doctor")
+            after.doctorId.reset();
+        if (clearPatient)
+            after.patientId.reset();
+        if (clearDoctor)
+            after.doctorId.reset();
+        std::map<std::string, std::string> problems;
+        if (patientId) {
+            if (after.role != "patient")
+                problems["patient_id"] = "only an account with role patient links to a patient record";
+            after.patientId = patientId;
+        }
+        if (doctorId) {
+            if (after.role != "doctor")
+                problems["doctor_id"] = "only an account with role doctor links to a doctor";
+            after.doctorId = doctorId;
+        }
+        if (!problems.empty())
+            throw HttpError::validation(problems);
+        if (password)
+            after.passwordHash = newHash;
+        after.updatedAt = nowSeconds();
+
         const bool losesAdmin
             = before->role == "admin" && before->active && (after.role != "admin" || !after.active);
         if (losesAdmin && UserDirectory::otherActiveAdmins(tx, id) == 0)

@@ -12,6 +12,7 @@
 #include "audit/AuditLog.h"
 #include "auth/LoginThrottle.h"
 #include "auth/PasswordHasher.h"
+#include "auth/RegistrationLimit.h"
 #include "auth/RequestRateLimit.h"
 #include "auth/SessionStore.h"
 #include "auth/TokenSigner.h"
@@ -64,6 +65,7 @@ private:
     UserStore _users;
     SessionStore _sessions;
     LoginThrottle _throttle;
+    RegistrationLimit _registrations;
     RequestRateLimit _rateLimit;
     Poco::Int64 _accessTtl;
     /// A hash of a random password: verified against when the username does

@@ -1,36 +1,32 @@
 #include "auth/LoginThrottle.h"
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
-#include <Poco/Data/Statement.h>
+#include <Poco/Data/Session.h>
 #include <Poco/String.h>
+#include <openssl/sha.h>
 
+#include "auth/Hex.h"
 #include "clinic/Time.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace clinic {
 
-LoginThrottle::LoginThrottle(const Clock& clock, int maxPerUser, int maxPerAddress, int windowSeconds)
+LoginThrottle::LoginThrottle(const Clock& clock, int allowance, int windowSeconds)
     : _clock(clock)
-    , _maxPerUser(maxPerUser)
-    , _maxPerAddress(maxPerAddress)
+    , _allowance(allowance)
     , _window(windowSeconds)
 {
 }
 
-std::string LoginThrottle::userSubject(const std::string& username)
+std::string LoginThrottle::pairSubject(const std::string& username, const std::string& address)
 {
-    // The column holds 128 characters; usernames are at most 64, and a
-    // longer attempted name is cut so it still counts.
-    return ("user:" + Poco::toLower(username)).substr(0, 128);
-}
-
-std::string LoginThrottle::addressSubject(const std::string& address)
-{
-    return ("addr:" + address).substr(0, 128);
+    const std::string key = Poco::toLower(username) + "\n" + address;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+    return "pair:" + hexEncode(digest, sizeof(digest));
 }
 
 Poco::Int64 LoginThrottle::nowSeconds() const
@@ -38,39 +34,72 @@ Poco::Int64 LoginThrottle::nowSeconds() const
     return clinic::nowSeconds(_clock);
 }
 
-Poco::Int64 LoginThrottle::retryAfter(
-    Poco::Data::Session& session, const std::string& subject, int limit, Poco::Int64 at)
-{
-    std::string s = subject;
-    Poco::Int64 since = at - _window;
-    Poco::Int64 fetch = limit;
-    std::vector<Poco::Int64> times;
-    // Served by the (subject, at) index.
-    session << "SELECT at FROM login_failures WHERE subject = ? AND at > ? ORDER BY at DESC LIMIT ?", use(s),
-        use(since), use(fetch), into(times), now;
-    if (static_cast<int>(times.size()) < limit)
-        return 0;
-    // Blocked until the limit-th most recent failure leaves the window.
-    return std::max<Poco::Int64>(1, times.back() + _window - at + 1);
-}
-
-Poco::Int64 LoginThrottle::retryAfter(
-    Poco::Data::Session& session, const std::string& username, const std::string& address)
+LoginThrottle::Attempt LoginThrottle::begin(
+    Database& db, const std::string& username, const std::string& address)
 {
     const Poco::Int64 at = nowSeconds();
-    return std::max(retryAfter(session, userSubject(username), _maxPerUser, at),
-        retryAfter(session, addressSubject(address), _maxPerAddress, at));
-}
-
-void LoginThrottle::recordFailure(Transaction& tx, const std::string& username, const std::string& address)
-{
-    Poco::Int64 at = nowSeconds();
     Poco::Int64 expired = at - _window;
-    for (std::string subject : {userSubject(username), addressSubject(address)}) {
-        tx.session() << "INSERT INTO login_failures (subject, at) VALUES (?, ?)", use(subject), use(at), now;
+    std::string subject = pairSubject(username, address);
+    Attempt attempt;
+    // Committed before anything is read, so a parallel attempt of the same
+    // pair sees this one (on both backends) however long its hashing takes.
+    db.transact([&](Transaction& tx) {
+        Poco::Int64 stamp = at;
+        tx.session() << "INSERT INTO login_failures (subject, at) VALUES (?, ?)", use(subject), use(stamp),
+            now;
+        attempt.rowId = tx.lastInsertId();
         tx.session() << "DELETE FROM login_failures WHERE subject = ? AND at <= ?", use(subject),
             use(expired), now;
+    });
+
+    // The attempts before this one still in the window, newest first; the
+    // delay never needs more of them than fit a doubling up to the window.
+    std::vector<Poco::Int64> earlier;
+    {
+        Poco::Data::Session session = db.session();
+        Poco::Int64 mine = attempt.rowId, fetch = _allowance + 40;
+        session << "SELECT at FROM login_failures WHERE subject = ? AND at > ? AND id < ? ORDER BY id DESC "
+                   "LIMIT ?",
+            use(subject), use(expired), use(mine), use(fetch), into(earlier), now;
     }
+    const int over = static_cast<int>(earlier.size()) - _allowance;
+    if (over < 0)
+        return attempt;
+    const Poco::Int64 delay = std::min<Poco::Int64>(_window, Poco::Int64(2) << std::min(over, 30));
+    const Poco::Int64 wait = earlier.front() + delay - at;
+    if (wait <= 0)
+        return attempt;
+
+    // Throttled. One marker row per burst (keyed by the failure it waits
+    // on) decides which refusal is the first, so the audit gets one row per
+    // burst rather than one per refused attempt.
+    std::string burst = "burst:" + subject.substr(5);
+    Poco::Int64 waitsOn = earlier.front(), marker = 0, before = 0;
+    db.transact([&](Transaction& tx) {
+        Poco::Int64 id = attempt.rowId;
+        tx.session() << "DELETE FROM login_failures WHERE id = ?", use(id), now;
+        tx.session() << "INSERT INTO login_failures (subject, at) VALUES (?, ?)", use(burst), use(waitsOn),
+            now;
+        marker = tx.lastInsertId();
+        tx.session() << "DELETE FROM login_failures WHERE subject = ? AND at <= ?", use(burst), use(expired),
+            now;
+    });
+    {
+        Poco::Data::Session session = db.session();
+        session << "SELECT COUNT(*) FROM login_failures WHERE subject = ? AND at = ? AND id < ?", use(burst),
+            use(waitsOn), use(marker), into(before), now;
+    }
+    attempt.rowId = 0;
+    attempt.retryAfter = wait;
+    attempt.firstThrottled = before == 0;
+    return attempt;
+}
+
+void LoginThrottle::succeeded(Transaction& tx, Poco::Int64 rowId)
+{
+    if (rowId <= 0)
+        return;
+    tx.session() << "DELETE FROM login_failures WHERE id = ?", use(rowId), now;
 }
 
 } // namespace clinic

@@ -1,4 +1,5 @@
 #include "auth/PasswordHasher.h"
+#include "auth/PasswordPolicy.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -182,7 +183,8 @@ bool PasswordHasher::needsRehash(const std::string& encoded) const
         || parsed->key.size() != kKeyBytes;
 }
 
-std::string PasswordHasher::policyProblem(const std::string& username, const std::string& password)
+std::string PasswordHasher::policyProblem(
+    const std::string& username, const std::string& password, const std::vector<std::string>& names)
 {
     if (password.size() > 1024)
         return "the password is longer than 1024 bytes";
@@ -197,7 +199,9 @@ std::string PasswordHasher::policyProblem(const std::string& username, const std
         return "the password is the username";
     if (std::all_of(chars->begin(), chars->end(), [&](const std::string& c) { return c == chars->front(); }))
         return "the password is one character repeated";
-    return "";
+    std::vector<std::string> ownWords = names;
+    ownWords.push_back(username);
+    return PasswordPolicy::guessable(password, ownWords);
 }
 
 } // namespace clinic

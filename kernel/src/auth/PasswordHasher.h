@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace clinic {
 
@@ -45,10 +46,12 @@ public:
     /// Splits an encoded hash; nothing if it is not one this build accepts.
     static std::optional<Parsed> parse(const std::string& encoded);
 
-    /// Why password is not acceptable for username, or "" if it is: at least
-    /// 10 characters, at most 1024 bytes, not the username, not one character
-    /// repeated.
-    static std::string policyProblem(const std::string& username, const std::string& password);
+    /// Why password is not acceptable for username (and the person's names),
+    /// or "" if it is: at least 10 characters, at most 1024 bytes, not the
+    /// username, not one character repeated, and not guessable (PasswordPolicy:
+    /// common, a keyboard walk, or built from the username or names).
+    static std::string policyProblem(
+        const std::string& username, const std::string& password, const std::vector<std::string>& names = {});
 
     const Params& params() const { return _params; }
 

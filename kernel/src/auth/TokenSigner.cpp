@@ -14,6 +14,9 @@
 #include <Poco/Crypto/OpenSSLInitializer.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JWT/Token.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 namespace clinic {
@@ -86,10 +89,37 @@ bool stringClaim(const Poco::JSON::Object& payload, const std::string& name, std
     return !out.empty();
 }
 
+std::string base64UrlNoPadding(const unsigned char* data, std::size_t n)
+{
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    out.reserve((n * 4 + 2) / 3);
+    std::size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        const unsigned v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+        out += alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        const unsigned v = data[i] << 16;
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+    } else if (n - i == 2) {
+        const unsigned v = (data[i] << 16) | (data[i + 1] << 8);
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+    }
+    return out;
+}
+
 } // namespace
 
 TokenSigner::TokenSigner(std::string key)
-    : _signer(key)
+    : _key(key)
+    , _signer(key)
 {
     // Every HS256 sign or verify makes and drops a DigestEngine, whose
     // OpenSSLInitializer counts POCO's OpenSSL users. Left to those alone
@@ -124,15 +154,37 @@ std::string TokenSigner::sign(const AccessClaims& claims) const
     return _signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
 }
 
+bool TokenSigner::signatureMatches(const std::string& signingInput, const std::string& presented) const
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int macLength = 0;
+    if (!HMAC(EVP_sha256(), _key.data(), static_cast<int>(_key.size()),
+            reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size(), mac,
+            &macLength))
+        return false;
+    const std::string expected = base64UrlNoPadding(mac, macLength);
+    // The length of an HS256 MAC is public; only its bytes must not leak.
+    return presented.size() == expected.size()
+        && CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
 std::optional<AccessClaims> TokenSigner::verify(const std::string& jwt, Poco::Int64 nowSeconds) const
 {
     if (jwt.empty() || jwt.size() > 4096)
         return std::nullopt;
+    // The signature is checked here, not by Poco::JWT::Signer: POCO compares
+    // the MAC with operator== (it stops at the first differing byte, so the
+    // answer time leaks how much of a forged MAC is right) and decodes
+    // base64url loosely (several encodings of one MAC pass). The expected
+    // MAC is encoded canonically and compared in constant time.
+    const auto lastDot = jwt.rfind('.');
+    if (lastDot == std::string::npos || jwt.find('.') == lastDot)
+        return std::nullopt;
+    if (!signatureMatches(jwt.substr(0, lastDot), jwt.substr(lastDot + 1)))
+        return std::nullopt;
     Poco::JWT::Token token;
     try {
-        // The signer accepts HS256 only, so "alg": "none" or RS256 fail here.
-        if (!_signer.tryVerify(jwt, token))
-            return std::nullopt;
+        token = jwt;
     } catch (const Poco::Exception&) {
         return std::nullopt;
     } catch (const std::exception&) {

@@ -37,6 +37,11 @@ public:
     std::optional<AccessClaims> verify(const std::string& token, Poco::Int64 nowSeconds) const;
 
 private:
+    /// True if presented is the canonical base64url HMAC-SHA256 of
+    /// signingInput, compared in constant time.
+    bool signatureMatches(const std::string& signingInput, const std::string& presented) const;
+
+    std::string _key;
     Poco::JWT::Signer _signer;
 };
 

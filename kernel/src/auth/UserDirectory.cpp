@@ -91,8 +91,24 @@ void UserDirectory::update(Transaction& tx, const User& user)
         use(role), use(hash), use(active), use(patient), use(doctor), use(updated), use(id), now;
 }
 
+std::optional<User> UserDirectory::lockById(Transaction& tx, Poco::Int64 id)
+{
+    Poco::Data::Statement select(tx.session());
+    select << std::string(kColumns) + " WHERE id = ?" + (tx.dialect() == Dialect::MySQL ? " FOR UPDATE" : ""),
+        use(id), now;
+    Poco::Data::RecordSet rs(select);
+    if (rs.rowCount() == 0)
+        return std::nullopt;
+    return userAt(rs, 0);
+}
+
 Poco::Int64 UserDirectory::otherActiveAdmins(Transaction& tx, Poco::Int64 exceptId)
 {
+    if (tx.dialect() == Dialect::MySQL) {
+        std::vector<Poco::Int64> locked;
+        tx.session() << "SELECT id FROM users WHERE role = 'admin' AND active = 1 FOR UPDATE", into(locked),
+            now;
+    }
     Poco::Int64 count = 0;
     tx.session() << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND id <> ?",
         use(exceptId), into(count), now;

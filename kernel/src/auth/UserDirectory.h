@@ -28,7 +28,14 @@ public:
     /// Writes role, password hash, active flag and links of an existing user.
     static void update(Transaction& tx, const User& user);
 
-    /// Active admins other than exceptId.
+    /// The user read inside tx with its row locked until tx ends (FOR UPDATE
+    /// on MariaDB; SQLite's write transaction holds the whole database), so a
+    /// change computed from it cannot overwrite a concurrent one.
+    static std::optional<User> lockById(Transaction& tx, Poco::Int64 id);
+
+    /// Active admins other than exceptId. On MariaDB it locks every active
+    /// admin row first, so two admins demoting each other at once cannot both
+    /// see the other still there.
     static Poco::Int64 otherActiveAdmins(Transaction& tx, Poco::Int64 exceptId);
 };
 

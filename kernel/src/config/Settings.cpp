@@ -7,10 +7,12 @@
 
 #include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
+#include <Poco/StringTokenizer.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
 #include "db/DbUrl.h"
+#include "http/TrustedProxies.h"
 
 extern char** environ;
 
@@ -78,8 +80,19 @@ std::vector<SettingSpec> makeCatalogue()
             "tests and demos only: the clock starts at this RFC 3339 instant"},
         {"demo.dir", "/usr/share/clinicd/demo", T::String, 0, 0, {},
             "the demo clinic (data/demo) clinicctl seed-demo loads"},
+        {"http.trusted_proxies", "", T::String, 0, 0, {},
+            "comma list of proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For names the client;"
+            " empty: the peer address is the client"},
         {"http.cors_origins", "", T::String, 0, 0, {},
             "comma list of browser origins (https://host:port) allowed to call the API; empty: CORS off"},
+        {"retention.interval_minutes", "60", T::Integer, 1, 10080, {},
+            "how often the kernel.retention job prunes sessions, refresh tokens and finished jobs"},
+        {"retention.sessions_days", "90", T::Integer, 0, 36500, {},
+            "days an ended (or expired) session is kept; 0: for ever"},
+        {"retention.refresh_tokens_days", "30", T::Integer, 0, 36500, {},
+            "days an expired refresh token is kept; 0: for ever"},
+        {"retention.jobs_days", "30", T::Integer, 0, 36500, {},
+            "days a done or failed job is kept; 0: for ever (the audit trail is never pruned)"},
         {"auth.jwt_secret_file", "", T::String, 0, 0, {},
             "HS256 signing key file (mode 0600, >= 32 bytes), the same for every daemon on one database;"
             " empty: made once in data.dir/jwt.key"},
@@ -88,10 +101,13 @@ std::vector<SettingSpec> makeCatalogue()
             "refresh token lifetime; each use rotates it"},
         {"auth.registration", "false", T::Boolean, 0, 0, {},
             "patient self-registration (POST /api/v1/auth/register); needs the records plugin"},
+        {"auth.registration_per_hour", "10", T::Integer, 1, 100000, {},
+            "self-registrations per client address per hour (429 beyond)"},
         {"auth.login_max_failures", "5", T::Integer, 1, 100000, {},
-            "failed logins per username within the window before 429"},
+            "failed logins per username and client address pair within the window before each further"
+            " attempt waits (429), 2 s and doubling up to the window"},
         {"auth.login_max_failures_per_address", "20", T::Integer, 1, 100000, {},
-            "failed logins per client address (any username) within the window before 429"},
+            "no longer used: a per-address limit let one client lock out everyone behind its address"},
         {"auth.login_window_seconds", "60", T::Integer, 1, 86400, {}, "window the login failures count in"},
         {"auth.rate_limit_per_minute", "600", T::Integer, 0, 1000000, {},
             "requests per session per minute, per daemon; 0: no limit"},
@@ -273,6 +289,14 @@ std::vector<std::string> Settings::validate(const Poco::Util::AbstractConfigurat
                 role += c;
             }
         }
+    }
+    try {
+        std::vector<std::string> proxies;
+        Poco::StringTokenizer tok(config.getString("http.trusted_proxies", ""), ", ",
+            Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+        TrustedProxies checked(std::vector<std::string>(tok.begin(), tok.end()));
+    } catch (const std::invalid_argument& e) {
+        problems.push_back(e.what());
     }
     if (!config.getString("auth.jwt_secret_file", "").empty()
         && !std::ifstream(config.getString("auth.jwt_secret_file", "")))

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "clinic/Access.h"
+#include "clinic/Doctors.h"
 #include "clinic/Patients.h"
 
 namespace clinic {
@@ -48,7 +49,7 @@ std::string serviceNameProblem(const std::string& plugin, const std::string& nam
     if (!wellFormed(name))
         return "\"" + name + "\" is not a service name (lower-case words joined by dots, as in " + example
             + ")";
-    if (name == kPatientAccountsService || name == kCareRelationshipService)
+    if (name == kPatientAccountsService || name == kCareRelationshipService || name == kDoctorAccountsService)
         return {};
     const std::string owner = name.substr(0, name.find('.'));
     if (owner != plugin)

@@ -4,6 +4,8 @@
 #include <set>
 #include <string>
 
+#include "http/TrustedProxies.h"
+
 namespace clinic {
 
 /// The http.* settings, as Kernel reads them (documented in conf/clinicd.properties).
@@ -26,6 +28,8 @@ struct HttpOptions {
     /// Browser origins allowed to call the API (http.cors_origins); empty:
     /// no CORS headers and no preflight answers.
     std::set<std::string> corsOrigins;
+    /// Proxies whose X-Forwarded-For names the client (http.trusted_proxies).
+    TrustedProxies trustedProxies;
 };
 
 } // namespace clinic

@@ -263,7 +263,9 @@ std::unique_ptr<Exchange> HttpService::open(
     std::string requestId = exchange->head.field("x-request-id").value_or("");
     exchange->request.requestId = acceptableRequestId(requestId) ? requestId : newRequestId();
     exchange->request.method = exchange->head.method;
-    exchange->request.clientAddress = client;
+    // The address throttling and the audit see; the connection limits stay
+    // with the peer, which is what holds the sockets.
+    exchange->request.clientAddress = _options.trustedProxies.client(client, exchange->head);
     exchange->secure = secure;
     return exchange;
 }

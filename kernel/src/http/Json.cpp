@@ -74,6 +74,31 @@ bool hasControlCharacters(const std::string& s)
     return false;
 }
 
+/// Line breaks, tabs, the byte-order mark, line/paragraph separators and
+/// the bidirectional controls: what lets a name pass for another on screen.
+bool hasLayoutCharacters(const std::string& s)
+{
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '\n' || c == '\r' || c == '\t')
+            return true;
+        if (c == 0xD8 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x9C)
+            return true; // U+061C ARABIC LETTER MARK
+        if (c == 0xE2 && i + 2 < s.size()) {
+            const auto b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
+            // U+200E, U+200F; U+2028..U+202E; U+2066..U+2069
+            if (b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xA8 && b2 <= 0xAE)))
+                return true;
+            if (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)
+                return true;
+        }
+        if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBB
+            && static_cast<unsigned char>(s[i + 2]) == 0xBF)
+            return true; // U+FEFF byte-order mark
+    }
+    return false;
+}
+
 std::size_t utf8Length(const std::string& s)
 {
     std::size_t n = 0;
@@ -139,6 +164,16 @@ std::string FieldReader::requiredString(const std::string& field, std::size_t mi
         return {};
     }
     return optionalString(field, minLen, maxLen).value_or(std::string());
+}
+
+std::string FieldReader::requiredName(const std::string& field, std::size_t minLen, std::size_t maxLen)
+{
+    std::string name = requiredString(field, minLen, maxLen);
+    if (hasLayoutCharacters(name)) {
+        fail(field, "must not contain line breaks, tabs, byte-order marks or text-direction controls");
+        return {};
+    }
+    return name;
 }
 
 std::optional<std::int64_t> FieldReader::optionalInt(

@@ -22,7 +22,11 @@ public:
         auto p = r.json();
         CPPUNIT_ASSERT_EQUAL(std::string("Ionescu"), p->getValue<std::string>("last_name"));
         CPPUNIT_ASSERT_EQUAL(std::string("1990-05-17"), p->getValue<std::string>("birth_date"));
-        CPPUNIT_ASSERT_EQUAL(std::string("penicillin"), p->getArray("allergies")->getElement<std::string>(0));
+        // Allergies are clinical: not shown to reception, shown to a nurse.
+        CPPUNIT_ASSERT(!p->has("allergies"));
+        auto clinical = client().get(path(id), as("nurse")).json();
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("penicillin"), clinical->getArray("allergies")->getElement<std::string>(0));
         CPPUNIT_ASSERT(p->isNull("national_id"));
         CPPUNIT_ASSERT_EQUAL(1L, audited("patient.read", id, "receptionist"));
 
@@ -174,15 +178,28 @@ public:
         CPPUNIT_ASSERT_EQUAL(404, client().get(path(world().otherPatient), bearer(token)).status);
         CPPUNIT_ASSERT_EQUAL(patients + 1, count("records_patients"));
         CPPUNIT_ASSERT_EQUAL(1L, audited("user.register", id));
-        // A second registration of the same person is a conflict that names no record.
+        // A second registration of the same person is not refused: a 409
+        // would tell anyone who asks that this person is a patient here. The
+        // new record stands apart; the old one is not reached through it.
         r = client().post("/api/v1/auth/register",
             R"({"username":"self.again","password":")" + kPassword
                 + R"(","first_name":"SELF","last_name":"registered","birth_date":"2001-02-28","sex":"male",)"
                   R"("phone":"0700 123 456","force":true})");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 409, r.status);
-        CPPUNIT_ASSERT(r.body.find("existing_id") == std::string::npos);
-        CPPUNIT_ASSERT_EQUAL(patients + 1, count("records_patients"));
-        CPPUNIT_ASSERT_EQUAL(users + 1, count("users"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+        const std::string again = r.json()->getValue<std::string>("access_token");
+        const auto second
+            = client().get("/api/v1/auth/me", bearer(again)).json()->getValue<Poco::Int64>("patient_id");
+        CPPUNIT_ASSERT(second != id);
+        CPPUNIT_ASSERT_EQUAL(404, client().get(path(id), bearer(again)).status);
+        CPPUNIT_ASSERT_EQUAL(patients + 2, count("records_patients"));
+        CPPUNIT_ASSERT_EQUAL(users + 2, count("users"));
+        // Nobody registers under a national id: reception records it.
+        r = client().post("/api/v1/auth/register",
+            R"({"username":"self.claims","password":")" + kPassword
+                + R"(","first_name":"Someone","last_name":"Else","birth_date":"1990-01-01","sex":"male",)"
+                  R"("phone":"0700 123 457","national_id":"RX1234567"})");
+        CPPUNIT_ASSERT(invalidFields(r)->has("national_id"));
+        CPPUNIT_ASSERT_EQUAL(users + 2, count("users"));
     }
 
     /// Linking an account to an id not yet issued would hand it whichever

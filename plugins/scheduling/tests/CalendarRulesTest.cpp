@@ -84,10 +84,11 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("new patients cannot be booked for the same day"),
                 ruleRejected(sameDay, "before_book"));
         }
-        // The next day it is booked, for 45 minutes.
-        auto first = site.booked(me, fresh, doctor, service, "2027-03-02T09:00:00+02:00");
+        // The next day it is booked, for 45 minutes, at a start of its own
+        // grid (a patient books only the starts offered to them).
+        auto first = site.booked(me, fresh, doctor, service, "2027-03-02T09:30:00+02:00");
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(45), first->getValue<Poco::Int64>("duration_min"));
-        CPPUNIT_ASSERT_EQUAL(std::string("2027-03-02T09:45:00+02:00"), first->getValue<std::string>("end"));
+        CPPUNIT_ASSERT_EQUAL(std::string("2027-03-02T10:15:00+02:00"), first->getValue<std::string>("end"));
         CPPUNIT_ASSERT_EQUAL(
             9L, site.count("scheduling_occupancy", "appointment_id = " + std::to_string(idOf(first))));
 

@@ -145,6 +145,13 @@ public:
         CPPUNIT_ASSERT_EQUAL(plainName, rows[1][1]);
         CPPUNIT_ASSERT_MESSAGE(rows[2][1], rows[2][1][0] != '=');
         CPPUNIT_ASSERT_EQUAL("'" + formulaName, rows[2][1]);
+        // A name led by a tab (stored before names were checked) is a
+        // formula to a spreadsheet too, once it drops the tab.
+        const std::string tabbed = backend() == "mariadb" ? "CONCAT(CHAR(9), '=1+2')" : "char(9) || '=1+2'";
+        sqlOutput(*site->daemon,
+            "UPDATE scheduling_doctors SET name = " + tabbed + " WHERE id = " + std::to_string(b) + ";");
+        auto again = admin.get("/api/v1/reports/monthly?month=2027-03", {{"Accept", "text/csv"}});
+        CPPUNIT_ASSERT_EQUAL(std::string("'\t=1+2"), parseCsv(again.body).at(2).at(1));
 
         // The no-show counts in the 30-day rate: one of the two that were due.
         auto dash2 = admin.get("/api/v1/stats/dashboard");
