@@ -13,6 +13,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Tuple.h>
 
+#include "DirectoryCache.h"
 #include "clinic/Audit.h"
 
 using namespace Poco::Data::Keywords;
@@ -66,13 +67,16 @@ Response SchedulingPlugin::availability(Request& req)
     const std::int64_t firstDay = from.value_or(0), lastDay = to.value_or(0);
 
     auto s = _host->database().session();
-    auto service = findService(s, *serviceId);
+    // The directory facts from memory unless they changed (one read of the
+    // change counter); time off and occupancy are read per doctor below.
+    auto directory = _book->directory().view(s);
+    auto service = directory.service(*serviceId);
     if (!service)
         throw HttpError::validation({{"service_id", "no such service"}});
 
     std::vector<Poco::Int64> doctors;
     if (doctorId) {
-        auto d = findDoctor(s, *doctorId);
+        auto d = directory.doctor(*doctorId);
         if (!d)
             throw HttpError::validation({{"doctor_id", "no such doctor"}});
         if (std::find(d->serviceIds.begin(), d->serviceIds.end(), *serviceId) == d->serviceIds.end())
@@ -116,10 +120,10 @@ Response SchedulingPlugin::availability(Request& req)
     };
     std::vector<Slot> slots;
     for (Poco::Int64 doctor : doctors) {
-        auto doctorRow = findDoctor(s, doctor);
+        auto doctorRow = directory.doctor(doctor);
         if (!doctorRow)
             continue;
-        std::vector<Period> hours = hoursOf(s, doctor);
+        std::vector<Period> hours = directory.hours(doctor);
         if (locationId)
             hours.erase(std::remove_if(hours.begin(), hours.end(),
                             [&](const Period& p) { return p.locationId != *locationId; }),
@@ -136,7 +140,7 @@ Response SchedulingPlugin::availability(Request& req)
             auto& closed = holidays[p.locationId];
             auto& location = locations[p.locationId];
             if (!zone) {
-                location = findLocation(s, p.locationId);
+                location = directory.location(p.locationId);
                 zone = location ? TimeZone::find(location->timezone) : nullptr;
                 if (!zone)
                     continue;
