@@ -128,6 +128,14 @@ RunFigures bookFor(std::vector<HttpClient>& clients, const std::vector<long long
     return f;
 }
 
+/// A counter's value from the daemon's /metrics (the metrics plugin), or -1.
+double metric(HttpClient& c, const std::string& name)
+{
+    auto r = c.get("/metrics");
+    const std::size_t at = r.body.find("\n" + name + " ");
+    return r.status == 200 && at != std::string::npos ? std::stod(r.body.substr(at + name.size() + 2)) : -1;
+}
+
 /// The free slots of doctors, shuffled (every week partly booked), from a
 /// connection closed before the runs.
 std::vector<Slot> shuffledSlots(Daemon& d, const std::vector<DemoDoctor>& doctors)
@@ -205,7 +213,9 @@ void sqliteFigures(double seconds, double singleSeconds, double querySeconds, lo
     std::vector<long long> patients;
     RunFigures many, one;
     {
-        Daemon d(demoClinicDaemon(work));
+        auto options = demoClinicDaemon(work);
+        options.config["plugins.load"] += ",metrics"; // the group commit counters
+        Daemon d(options);
         demo = seedDemoClinic(d, db);
         {
             auto admin = d.adminClient();
@@ -221,7 +231,13 @@ void sqliteFigures(double seconds, double singleSeconds, double querySeconds, lo
         std::vector<HttpClient> clients;
         for (int t = 0; t < kThreads; ++t)
             clients.push_back(d.adminClient());
+        const double groups = metric(clients.front(), "clinicd_db_group_commits_total"),
+                     grouped = metric(clients.front(), "clinicd_db_group_committed_writes_total");
         many = bookFor(clients, patients, slots, next, seconds, "sqlite");
+        const double commits = metric(clients.front(), "clinicd_db_group_commits_total") - groups;
+        std::cout << "booking_bench sqlite commits=" << commits << " writes_per_commit="
+                  << (metric(clients.front(), "clinicd_db_group_committed_writes_total") - grouped) / commits
+                  << " (the writer queue's groups; jobs and sessions write too)" << std::endl;
         clients.erase(clients.begin() + 1, clients.end());
         one = bookFor(clients, patients, slots, next, singleSeconds, "sqlite_single");
         const long long stored = checkBookingsStored(db, many.created + one.created);
