@@ -329,7 +329,15 @@ void DatabaseImpl::submit(QueuedWrite& write)
             std::vector<QueuedWrite*> group(_queue.begin(), _queue.end());
             _queue.clear();
             lock.unlock();
-            commitGroup(group);
+            try {
+                commitGroup(group);
+            } catch (...) {
+                // Whatever escaped (memory, a logger) must not leave the
+                // queue without a committing writer forever.
+                for (auto* w : group)
+                    if (!w->error)
+                        w->error = std::current_exception();
+            }
             lock.lock();
             for (auto* w : group)
                 w->done = true;
