@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -103,6 +105,7 @@ class DatabaseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(deadlockedTransactionIsRunAgainAndBothCommit);
     CPPUNIT_TEST(contentionPastEveryRetryAnswersDatabaseBusy);
     CPPUNIT_TEST(persistentLockWaitTimeoutAnswersDatabaseBusy);
+    CPPUNIT_TEST(aGroupCommitsTogetherAndItsRefusedWritesRollBackAlone);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -492,6 +495,86 @@ public:
         CPPUNIT_ASSERT_EQUAL(503, status);
         CPPUNIT_ASSERT_EQUAL_MESSAGE("one more try after the server's whole wait", 2, runs);
         CPPUNIT_ASSERT_EQUAL(1.0, retriesCounted(registry, "lock_wait_timeout"));
+    }
+
+    /// SQLite's writer queue: writes that queued while another committed go
+    /// in one COMMIT, each in its own savepoint. One refused (a taken key,
+    /// answered 409) and one that throws leave nothing behind, never run
+    /// their after-commit hooks, and tell their callers; the others commit.
+    void aGroupCommitsTogetherAndItsRefusedWritesRollBackAlone()
+    {
+        TempDir dir;
+        auto db = openFresh(dir);
+        if (db->dialect() != clinic::Dialect::SQLite)
+            return; // InnoDB commits each transaction on its own
+        createTables(*db);
+        db->transact([](Transaction& tx) { insertItem(tx, "taken"); });
+        std::atomic<bool> holding {false}, release {false};
+        std::thread first([&] {
+            db->transact([&](Transaction& tx) {
+                insertItem(tx, "first");
+                holding = true;
+                waitFor(release);
+            });
+        });
+        CPPUNIT_ASSERT(waitFor(holding));
+        const auto before = db->groupCommitFigures();
+        std::atomic<int> hooks[4] = {{0}, {0}, {0}, {0}};
+        std::string outcome[4];
+        auto write = [&](int i) {
+            try {
+                db->transact([&, i](Transaction& tx) {
+                    insertItem(tx, "row-" + std::to_string(i));
+                    tx.afterCommit([&, i] { ++hooks[i]; });
+                    if (i == 1) {
+                        try {
+                            insertItem(tx, "taken");
+                        } catch (const std::exception& e) {
+                            if (!db->isUniqueViolation(e))
+                                throw;
+                            throw clinic::HttpError(409, "SLOT_TAKEN", "taken");
+                        }
+                    }
+                    if (i == 2)
+                        throw std::runtime_error("failed inside its savepoint");
+                });
+                outcome[i] = "committed";
+            } catch (const clinic::HttpError& e) {
+                outcome[i] = std::to_string(e.status());
+            } catch (const std::exception& e) {
+                outcome[i] = e.what();
+            }
+        };
+        std::vector<std::thread> writers;
+        for (int i = 0; i < 4; ++i)
+            writers.emplace_back(write, i);
+        // All four wait in the queue behind the first before it commits.
+        CPPUNIT_ASSERT(clinic::test::eventually([&] { return db->queuedWrites() == 4; }));
+        release = true;
+        first.join();
+        for (auto& w : writers)
+            w.join();
+        CPPUNIT_ASSERT_EQUAL(std::string("committed"), outcome[0]);
+        CPPUNIT_ASSERT_EQUAL(std::string("409"), outcome[1]);
+        CPPUNIT_ASSERT_EQUAL(std::string("failed inside its savepoint"), outcome[2]);
+        CPPUNIT_ASSERT_EQUAL(std::string("committed"), outcome[3]);
+        const auto after = db->groupCommitFigures();
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(
+            "the first alone, then the four as one group", 2LL, after.commits - before.commits);
+        CPPUNIT_ASSERT_EQUAL(5LL, after.writes - before.writes);
+        CPPUNIT_ASSERT_EQUAL(1, hooks[0].load());
+        CPPUNIT_ASSERT_EQUAL(0, hooks[1].load());
+        CPPUNIT_ASSERT_EQUAL(0, hooks[2].load());
+        CPPUNIT_ASSERT_EQUAL(1, hooks[3].load());
+        CPPUNIT_ASSERT_EQUAL(
+            1, clinic::test::scalarOf(*db, "SELECT COUNT(*) FROM t_item WHERE code = 'row-0'"));
+        CPPUNIT_ASSERT_EQUAL(
+            0, clinic::test::scalarOf(*db, "SELECT COUNT(*) FROM t_item WHERE code = 'row-1'"));
+        CPPUNIT_ASSERT_EQUAL(
+            0, clinic::test::scalarOf(*db, "SELECT COUNT(*) FROM t_item WHERE code = 'row-2'"));
+        CPPUNIT_ASSERT_EQUAL(
+            1, clinic::test::scalarOf(*db, "SELECT COUNT(*) FROM t_item WHERE code = 'row-3'"));
+        CPPUNIT_ASSERT_EQUAL(4, countRows(*db, "t_item")); // taken, first, row-0, row-3
     }
 };
 

@@ -24,6 +24,7 @@
 
 #include "Appointments.h"
 #include "Directory.h"
+#include "DirectoryCache.h"
 #include "SchedulingRules.h"
 #include "TimeZone.h"
 #include "clinic/Access.h"
@@ -120,6 +121,7 @@ public:
     int slotMinutes(const BookingFacts& facts);
     int slotMinutes(const Poco::JSON::Object::Ptr& ctx, const Service& service);
     bool isPatientOf(std::int64_t doctorId, std::int64_t patientId) const override;
+    DirectoryCache& directory() { return _directory; }
 
 private:
     clinic::Host& _host;
@@ -225,6 +227,7 @@ private:
     std::string calendarText(
         Poco::Data::Session& s, const std::vector<Appointment>& items, const std::string& name);
 
+    DirectoryCache _directory;
     std::mutex _zonesMutex;
     std::map<Poco::Int64, std::shared_ptr<const TimeZone>> _zones;
     std::atomic<Poco::Int64> _firstLocation {0};

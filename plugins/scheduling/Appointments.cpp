@@ -482,6 +482,11 @@ void AppointmentBook::start()
         clinic::kCareRelationshipService, std::static_pointer_cast<clinic::CareRelationships>(_impl));
 }
 
+DirectoryCache& AppointmentBook::directory()
+{
+    return _impl->directory();
+}
+
 Poco::JSON::Object::Ptr AppointmentBook::patientContext(
     std::int64_t patientId, std::optional<std::int64_t> atUtc)
 {

@@ -67,6 +67,8 @@ struct BookingFacts {
 };
 Poco::JSON::Object::Ptr bookingContext(const BookingFacts& facts);
 
+class DirectoryCache;
+
 /// The appointment part of the plugin. Owns its tables (migrations 8..),
 /// routes, metrics and the care-relationship service.
 class AppointmentBook {
@@ -87,6 +89,9 @@ public:
     /// The slot length for this booking ctx: the slot_length rule, else the
     /// service's duration.
     int slotMinutes(const BookingFacts& facts);
+
+    /// The directory facts booking and availability read on every request.
+    DirectoryCache& directory();
 
     class Impl;
 

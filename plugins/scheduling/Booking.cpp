@@ -280,8 +280,11 @@ Response AppointmentBook::Impl::book(Request& req)
     auto patient = patientContext(input.patientId, input.start);
     if (!patient)
         errors["patient_id"] = "no such patient";
-    auto doctor = findDoctor(s, input.doctorId);
-    auto service = findService(s, input.serviceId);
+    // The directory facts from memory unless they changed (one read of the
+    // change counter); time off and occupancy are read below as ever.
+    auto directory = _directory.view(s);
+    auto doctor = directory.doctor(input.doctorId);
+    auto service = directory.service(input.serviceId);
     if (!doctor)
         errors["doctor_id"] = "no such doctor";
     if (!service)
@@ -299,7 +302,11 @@ Response AppointmentBook::Impl::book(Request& req)
 
     const std::int64_t nowUtc = nowSeconds();
     std::map<Poco::Int64, Location> locations;
-    auto hours = hoursOf(s, doctor->id);
+    auto hours = directory.hours(doctor->id);
+    for (const auto& period : hours)
+        if (!locations.count(period.locationId))
+            if (auto l = directory.location(period.locationId))
+                locations.emplace(period.locationId, *l);
     Placement p = place(s, req, *doctor, *service, hours, patient, input.start, nowUtc, locations);
     if (!p.error.empty()) {
         if (p.errorCode == "RULE_REJECTED") {

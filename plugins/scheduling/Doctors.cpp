@@ -14,6 +14,7 @@
 #include <Poco/Nullable.h>
 #include <Poco/UTF8String.h>
 
+#include "DirectoryCache.h"
 #include "clinic/IdCursorPage.h"
 
 using namespace Poco::Data::Keywords;
@@ -31,6 +32,7 @@ std::string foldName(const std::string& name)
 
 void SchedulingPlugin::linkServices(clinic::Transaction& tx, Doctor& d)
 {
+    DirectoryCache::changed(tx);
     tx.session() << "DELETE FROM scheduling_doctor_services WHERE doctor_id = ?", use(d.id), now;
     std::sort(d.serviceIds.begin(), d.serviceIds.end());
     d.serviceIds.erase(std::unique(d.serviceIds.begin(), d.serviceIds.end()), d.serviceIds.end());
@@ -61,6 +63,7 @@ void SchedulingPlugin::insertDoctor(clinic::Transaction& tx, Doctor& d, const st
 void SchedulingPlugin::replaceHours(
     clinic::Transaction& tx, Poco::Int64 doctorId, const std::vector<Period>& periods)
 {
+    DirectoryCache::changed(tx);
     tx.session() << "DELETE FROM scheduling_working_hours WHERE doctor_id = ?", use(doctorId), now;
     for (const auto& p : periods) {
         Poco::Int64 weekday = p.weekday, start = p.startMin, end = p.endMin, location = p.locationId;
@@ -213,6 +216,7 @@ Response SchedulingPlugin::patchDoctor(Request& req)
         Poco::Nullable<Poco::Int64> user;
         if (d.userId)
             user = *d.userId;
+        DirectoryCache::changed(tx);
         tx.session()
             << "UPDATE scheduling_doctors SET name = ?, name_key = ?, specialty = ?, location_id = ?,"
                " user_id = ?, updated_at = ? WHERE id = ?",

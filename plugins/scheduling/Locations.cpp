@@ -11,6 +11,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Nullable.h>
 
+#include "DirectoryCache.h"
 #include "clinic/IdCursorPage.h"
 
 using namespace Poco::Data::Keywords;
@@ -20,6 +21,7 @@ namespace scheduling {
 void SchedulingPlugin::replaceHolidays(clinic::Transaction& tx, const Location& l)
 {
     Poco::Int64 id = l.id;
+    DirectoryCache::changed(tx);
     tx.session() << "DELETE FROM scheduling_location_holidays WHERE location_id = ?", use(id), now;
     for (const auto& [day, label] : l.holidays) {
         Poco::Int64 d = day;
@@ -163,6 +165,7 @@ Response SchedulingPlugin::patchLocation(Request& req)
         in.finish();
         Poco::Int64 at = nowSeconds();
         std::string hours = clinic::toJson(periodsJson(l.openingHours, false));
+        DirectoryCache::changed(tx);
         tx.session() << "UPDATE scheduling_locations SET name = ?, address = ?, city = ?, county = ?,"
                         " timezone = ?, phone = ?, opening_hours = ?, updated_at = ? WHERE id = ?",
             use(l.name), use(l.address), use(l.city), use(l.county), use(l.timezone), use(l.phone),

@@ -106,6 +106,13 @@ std::vector<clinic::Migration> AppointmentBook::migrations()
              " created_by BIGINT NOT NULL)${TABLE}",
                 "CREATE INDEX scheduling_waitlist_match ON scheduling_waitlist (status, service_id, id)",
                 "CREATE INDEX scheduling_waitlist_patient ON scheduling_waitlist (patient_id, id)"}},
+        // Raised with every change to doctors, their services and hours,
+        // services, locations and holidays: DirectoryCache drops what it
+        // keeps when it moves, in every daemon on the database.
+        {11, "directory version",
+            {"CREATE TABLE scheduling_directory_version (id BIGINT NOT NULL PRIMARY KEY,"
+             " version BIGINT NOT NULL)${TABLE}",
+                "INSERT INTO scheduling_directory_version (id, version) VALUES (1, 0)"}},
     };
 }
 

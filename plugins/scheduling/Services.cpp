@@ -10,6 +10,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Nullable.h>
 
+#include "DirectoryCache.h"
 #include "clinic/IdCursorPage.h"
 
 using namespace Poco::Data::Keywords;
@@ -103,6 +104,7 @@ Response SchedulingPlugin::patchService(Request& req)
         readService(in, s, true);
         in.finish();
         Poco::Int64 at = nowSeconds();
+        DirectoryCache::changed(tx);
         tx.session() << "UPDATE scheduling_services SET name = ?, department = ?, duration_min = ?,"
                         " price_minor = ?, currency = ?, updated_at = ? WHERE id = ?",
             use(s.name), use(s.department), use(s.durationMin), use(s.priceMinor), use(s.currency), use(at),

@@ -135,6 +135,37 @@ inline std::vector<DemoDoctor> seedDemoClinic(const Daemon& d, const std::string
     return doctors;
 }
 
+/// n more doctors through the API, all at the first demo doctor's location,
+/// each offering that doctor's shortest service and working every day of the
+/// week from 08:00 to 20:00: room for sustained booking runs (48 slots a day
+/// each with a 15-minute service). The first `inSpecialty` share the
+/// specialty `specialty`, the others "bench other".
+inline std::vector<DemoDoctor> createBenchDoctors(
+    HttpClient& admin, const DemoDoctor& like, int n, int inSpecialty, const std::string& specialty)
+{
+    std::string hours = "[";
+    for (int day = 1; day <= 7; ++day)
+        hours += std::string(day > 1 ? "," : "") + R"({"weekday":)" + std::to_string(day)
+            + R"(,"start":"08:00","end":"20:00","location_id":)" + std::to_string(like.location) + "}";
+    hours += "]";
+    std::vector<DemoDoctor> doctors;
+    for (int i = 0; i < n; ++i) {
+        auto r = admin.post("/api/v1/doctors",
+            R"({"name":"Dr. Bench )" + std::to_string(i) + R"(","specialty":")"
+                + (i < inSpecialty ? specialty : std::string("bench other")) + R"(","location_id":)"
+                + std::to_string(like.location) + R"(,"service_ids":[)" + std::to_string(like.service)
+                + "]}");
+        check(r.status == 201, "doctor create answered " + std::to_string(r.status) + " " + r.body);
+        DemoDoctor d = like;
+        d.id = r.json()->getValue<Poco::Int64>("id");
+        auto h = admin.request("PUT", "/api/v1/doctors/" + std::to_string(d.id) + "/hours", hours);
+        check(
+            h.status == 200 || h.status == 204, "hours answered " + std::to_string(h.status) + " " + h.body);
+        doctors.push_back(d);
+    }
+    return doctors;
+}
+
 /// n patients through the records API, one per booking connection.
 inline std::vector<long long> createBenchPatients(HttpClient& admin, int n)
 {

@@ -1,102 +1,98 @@
 // Booking and availability figures for the scheduling plugin, through the
-// real clinicd over HTTP on SQLite with the daemon's default durability
-// (journal_mode=WAL, synchronous=FULL), on the demo clinic:
+// real clinicd over HTTP, with the daemon's default durability on SQLite
+// (journal_mode=WAL, synchronous=FULL), on the demo clinic plus 48 bench
+// doctors (every day 08:00-20:00, a 15-minute service):
 //
-//   1. bookings per second: 16 threads, each with its own keep-alive
-//      connection, book distinct free slots of the demo doctors (taken from
-//      GET /api/v1/availability); every answer must be 201 and every 201
-//      stored (appointment, occupancy and audit rows; no overlap);
-//   2. the raw rate of the same writes (appointment + occupancy + audit row,
+//   1. bookings per second, sustained: 16 threads, each with its own
+//      keep-alive connection, book distinct free slots (taken from
+//      GET /api/v1/availability) for BOOKING_BENCH_SECONDS (default 15);
+//      p50/p99 of the answers; every answer must be 201 and every 201 stored
+//      (appointment, occupancy and audit rows; no overlap);
+//   2. the same bookings from one connection (latency without queueing);
+//   3. the raw rate of the same writes (appointment + occupancy + audit row,
 //      one BEGIN IMMEDIATE transaction each) from a tight C++ loop on the
-//      sqlite3 C API with the same pragmas, and bookings/s over that;
-//   3. availability (one doctor, 7 days) requests/s, p50 and p99 with 10,000
+//      sqlite3 C API with the same pragmas (for at most 10 s), and
+//      bookings/s over that;
+//   4. availability with 16 connections: one doctor over 7 days with 10,000
 //      and with 1,000,000 appointments stored (history generated in SQLite;
-//      the daemon is restarted on the database before each size), and the
-//      1M/10k ratios.
+//      the daemon is restarted on the database before each size), the
+//      1M/10k ratios, and one day across a specialty of 20 doctors;
+//   5. on MariaDB (when mariadb-server is installed): the sustained booking
+//      run with one daemon, and with two daemons on one database.
 //
 // Prints one line per figure; fails (exit 1) only on a wrong answer or a
 // lost or double booking, never on time. Run it with
-// tests/bench/booking_bench.sh. Environment: BOOKING_BENCH_N (bookings,
-// default 2000), BOOKING_BENCH_QUERIES (availability requests per size,
-// default 5000), BOOKING_BENCH_BIG (the large size, default 1000000).
-
-#include <sqlite3.h>
+// tests/bench/booking_bench.sh. Environment: BOOKING_BENCH_SECONDS (the
+// 16-connection runs, default 15), BOOKING_BENCH_SINGLE_SECONDS (default 5),
+// BOOKING_BENCH_QUERY_SECONDS (each availability figure, default 5),
+// BOOKING_BENCH_BIG (default 1000000), BOOKING_BENCH_THREADS (default 16),
+// BOOKING_BENCH_MARIADB (0 skips MariaDB).
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
+#include <Poco/File.h>
 
+#include "BookingBenchSqlite.h"
 #include "DemoClinicBooking.h"
 #include "IdentityTestSupport.h"
+#include "MariaDbServer.h"
 
 using namespace clinic::test;
 using namespace clinic::test::bench;
 
 namespace {
 
-/// Concurrent booking connections (BOOKING_BENCH_THREADS, default 16).
 int kThreads = 16;
+const std::string kSpecialty = "bench specialty";
+constexpr int kBenchDoctors = 48, kSpecialtyDoctors = 20;
 
-// ---- 1. bookings through the daemon -------------------------------------------
+struct RunFigures {
+    long long created = 0;
+    double seconds = 0, rate = 0, p50 = 0, p99 = 0;
+};
 
-double bookThroughDaemon(Daemon& d, const std::string& db, const std::vector<DemoDoctor>& doctors,
-    std::vector<long long>& patients, int wanted)
+/// Threads (one keep-alive connection each, on the daemon its client talks
+/// to) book the next untaken slot of `slots` until `seconds` pass or the
+/// slots run out. Every answer must be 201.
+RunFigures bookFor(std::vector<HttpClient>& clients, const std::vector<long long>& patients,
+    const std::vector<Slot>& slots, std::size_t& next, double seconds, const std::string& label)
 {
-    // The set-up connection is closed before the burst: clinicd serves a
-    // keep-alive connection on one of its http.threads (16) workers until it
-    // closes or idles out, so a 17th open connection would wait.
-    std::vector<Slot> slots;
-    {
-        auto admin = d.adminClient();
-        patients = createBenchPatients(admin, kThreads);
-        slots = freeSlots(admin, doctors);
-    }
-    // Shuffled, so every week is partly booked (the availability figures
-    // below read a week with bookings in it).
-    std::mt19937 rng(7);
-    std::shuffle(slots.begin(), slots.end(), rng);
-    const std::size_t free = slots.size();
-    if (static_cast<int>(slots.size()) > wanted)
-        slots.resize(static_cast<std::size_t>(wanted));
-    std::cout << "booking_bench free_slots=" << free << " booking=" << slots.size() << " threads=" << kThreads
-              << std::endl;
-
-    std::vector<HttpClient> clients;
-    for (int t = 0; t < kThreads; ++t)
-        clients.push_back(d.adminClient());
-    std::atomic<int> created {0}, failed {0};
-    std::vector<std::vector<double>> latencies(static_cast<std::size_t>(kThreads));
+    const int threadCount = static_cast<int>(clients.size());
+    std::atomic<std::size_t> cursor {next};
+    std::atomic<long long> created {0}, failed {0};
+    std::vector<std::vector<double>> latencies(clients.size());
     std::mutex firstFailureLock;
     std::string firstFailure;
     std::atomic<bool> go {false};
+    const auto until = [&] { return std::chrono::steady_clock::now(); };
+    std::chrono::steady_clock::time_point deadline;
     std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
+    for (int t = 0; t < threadCount; ++t)
         threads.emplace_back([&, t] {
+            const auto i = static_cast<std::size_t>(t);
             while (!go)
                 std::this_thread::yield();
-            for (std::size_t i = static_cast<std::size_t>(t); i < slots.size(); i += kThreads) {
-                const auto& s = slots[i];
+            while (until() < deadline) {
+                const std::size_t k = cursor++;
+                if (k >= slots.size())
+                    break;
                 HttpResult r;
                 const auto t0 = std::chrono::steady_clock::now();
                 try {
-                    r = clients[static_cast<std::size_t>(t)].post(
-                        "/api/v1/appointments", bookingBody(patients[static_cast<std::size_t>(t)], s));
+                    r = clients[i].post(
+                        "/api/v1/appointments", bookingBody(patients[i % patients.size()], slots[k]));
                 } catch (const std::exception& e) {
                     r.status = -1;
                     r.body = e.what();
                 }
-                latencies[static_cast<std::size_t>(t)].push_back(
+                latencies[i].push_back(
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
                 if (r.status == 201) {
                     ++created;
@@ -109,196 +105,46 @@ double bookThroughDaemon(Daemon& d, const std::string& db, const std::vector<Dem
             }
         });
     const auto started = std::chrono::steady_clock::now();
+    deadline = started + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
     go = true;
     for (auto& th : threads)
         th.join();
-    const double elapsed = secondsSince(started);
-
-    // Correctness: every answer 201, every 201 stored once, nothing overlaps.
-    check(failed == 0, std::to_string(failed.load()) + " bookings not answered 201; first: " + firstFailure);
-    checkBookingsStored(db, created);
-    const double rate = created / elapsed;
+    RunFigures f;
+    f.seconds = secondsSince(started);
+    next = std::min(cursor.load(), slots.size());
+    check(failed == 0,
+        label + ": " + std::to_string(failed.load()) + " bookings not answered 201; first: " + firstFailure);
+    check(next < slots.size(), label + ": the free slots ran out before the time did");
     std::vector<double> all;
     for (const auto& l : latencies)
         all.insert(all.end(), l.begin(), l.end());
-    std::cout << "booking_bench bookings=" << created << " threads=" << kThreads << " seconds=" << elapsed
-              << " bookings_per_s=" << rate << " p50_ms=" << percentile(all, 0.50)
-              << " p99_ms=" << percentile(all, 0.99) << std::endl;
-    // What one booking writes besides the three rows the raw loop repeats.
-    std::cout << "booking_bench per_booking occupancy_rows="
-              << static_cast<double>(scalar(db, "SELECT COUNT(*) FROM scheduling_occupancy;")) / created
-              << " audit_rows=1 job_rows="
-              << static_cast<double>(scalar(db, "SELECT COUNT(*) FROM jobs;")) / created << std::endl;
-    return rate;
+    f.created = created;
+    f.rate = static_cast<double>(created) / f.seconds;
+    f.p50 = percentile(all, 0.50);
+    f.p99 = percentile(all, 0.99);
+    std::cout << "booking_bench " << label << " bookings=" << f.created << " connections=" << threadCount
+              << " seconds=" << f.seconds << " bookings_per_s=" << f.rate << " p50_ms=" << f.p50
+              << " p99_ms=" << f.p99 << std::endl;
+    return f;
 }
 
-// ---- 2. the same writes from a tight loop -----------------------------------
-
-struct Db {
-    sqlite3* h = nullptr;
-    ~Db() { sqlite3_close(h); }
-    void exec(const std::string& sql)
-    {
-        char* err = nullptr;
-        if (sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-            std::string msg = err ? err : "?";
-            sqlite3_free(err);
-            throw std::runtime_error("sqlite: " + msg + " in " + sql);
-        }
-    }
-    sqlite3_stmt* prepare(const std::string& sql)
-    {
-        sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-            throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(h));
-        return st;
-    }
-    void step(sqlite3_stmt* st)
-    {
-        if (sqlite3_step(st) != SQLITE_DONE)
-            throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(h));
-        sqlite3_reset(st);
-    }
-};
-
-double rawInserts(const TempDir& work, const std::string& daemonDb)
+/// A counter's value from the daemon's /metrics (the metrics plugin), or -1.
+double metric(HttpClient& c, const std::string& name)
 {
-    // The daemon's own tables (schema copied from its database), fresh.
-    const std::string file = work.file("raw.db");
-    sqlite(file,
-        sqlite(daemonDb, ".schema scheduling_appointments") + "\n"
-            + sqlite(daemonDb, ".schema scheduling_occupancy") + "\n"
-            + sqlite(daemonDb, ".schema audit_log"));
-    // Replays the bookings the daemon stored.
-    auto booked = rows(daemonDb,
-        "SELECT patient_id, doctor_id, service_id, location_id, start_utc, end_utc, price_minor"
-        " FROM scheduling_appointments ORDER BY id;");
-
-    Db db;
-    check(sqlite3_open(file.c_str(), &db.h) == SQLITE_OK, "cannot open " + file);
-    db.exec("PRAGMA busy_timeout=5000");
-    db.exec("PRAGMA journal_mode=WAL");
-    db.exec("PRAGMA synchronous=FULL");
-    db.exec("PRAGMA foreign_keys=ON");
-    sqlite3_stmt* begin = db.prepare("BEGIN IMMEDIATE");
-    sqlite3_stmt* commit = db.prepare("COMMIT");
-    sqlite3_stmt* appt = db.prepare(
-        "INSERT INTO scheduling_appointments (series_id, patient_id, doctor_id, service_id, location_id,"
-        " start_utc, end_utc, status, notes, sequence, price_minor, currency, fee_minor, cancel_reason,"
-        " created_at, created_by, updated_at) VALUES (0, ?, ?, ?, ?, ?, ?, 'pending', '', 0, ?, 'RON', 0, '',"
-        " ?, 1, ?)");
-    sqlite3_stmt* audit = db.prepare(
-        "INSERT INTO audit_log (at, actor_id, actor_username, actor_role, action, object_type, object_id,"
-        " patient_id, request_id, client_address, outcome, reason) VALUES (?, 1, 'bench.admin', 'admin',"
-        " 'appointment.create', 'appointment', ?, ?, 'req-bench', '127.0.0.1', 'ok', '')");
-    std::map<long long, sqlite3_stmt*> occupy; // by cell count: one multi-row INSERT, as the daemon does
-    const auto started = std::chrono::steady_clock::now();
-    for (const auto& b : booked) {
-        const long long patient = std::stoll(b[0]), doctor = std::stoll(b[1]), start = std::stoll(b[4]),
-                        end = std::stoll(b[5]);
-        const long long first = start / 300, last = (end - 1) / 300, n = last - first + 1;
-        auto& occ = occupy[n];
-        if (!occ) {
-            std::string sql = "INSERT INTO scheduling_occupancy (doctor_id, cell, appointment_id) VALUES ";
-            for (long long i = 0; i < n; ++i)
-                sql += i ? ", (?, ?, ?)" : "(?, ?, ?)";
-            occ = db.prepare(sql);
-        }
-        const long long at = static_cast<long long>(std::time(nullptr));
-        db.step(begin);
-        sqlite3_bind_int64(appt, 1, patient);
-        sqlite3_bind_int64(appt, 2, doctor);
-        sqlite3_bind_int64(appt, 3, std::stoll(b[2]));
-        sqlite3_bind_int64(appt, 4, std::stoll(b[3]));
-        sqlite3_bind_int64(appt, 5, start);
-        sqlite3_bind_int64(appt, 6, end);
-        sqlite3_bind_int64(appt, 7, std::stoll(b[6]));
-        sqlite3_bind_int64(appt, 8, at);
-        sqlite3_bind_int64(appt, 9, at);
-        db.step(appt);
-        const long long id = sqlite3_last_insert_rowid(db.h);
-        for (long long i = 0; i < n; ++i) {
-            sqlite3_bind_int64(occ, static_cast<int>(3 * i + 1), doctor);
-            sqlite3_bind_int64(occ, static_cast<int>(3 * i + 2), first + i);
-            sqlite3_bind_int64(occ, static_cast<int>(3 * i + 3), id);
-        }
-        db.step(occ);
-        const std::string objectId = std::to_string(id);
-        sqlite3_bind_int64(audit, 1, at * 1000000);
-        sqlite3_bind_text(audit, 2, objectId.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(audit, 3, patient);
-        db.step(audit);
-        db.step(commit);
-    }
-    const double elapsed = secondsSince(started);
-    for (auto* st : {begin, commit, appt, audit})
-        sqlite3_finalize(st);
-    for (auto& [n, st] : occupy)
-        sqlite3_finalize(st);
-    const long long stored = [&] {
-        sqlite3_stmt* st = db.prepare("SELECT COUNT(*) FROM scheduling_appointments");
-        sqlite3_step(st);
-        const long long v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        return v;
-    }();
-    check(stored == static_cast<long long>(booked.size()), "raw loop lost rows");
-    const double rate = static_cast<double>(booked.size()) / elapsed;
-    std::cout << "booking_bench raw transactions=" << booked.size() << " seconds=" << elapsed
-              << " raw_inserts_per_s=" << rate << std::endl;
-    return rate;
+    auto r = c.get("/metrics");
+    const std::size_t at = r.body.find("\n" + name + " ");
+    return r.status == 200 && at != std::string::npos ? std::stod(r.body.substr(at + name.size() + 2)) : -1;
 }
 
-// ---- 3. availability with history stored -----------------------------------
-
-/// Adds appointments until `target` are stored: past ones (completed,
-/// cancelled, no-show) over past years, and one in fifty a confirmed one
-/// after `horizonDay` (past the bookings above) with its occupancy rows.
-void generateHistory(const std::string& db, const std::vector<DemoDoctor>& doctors,
-    const std::vector<long long>& patients, long long target, long long horizonDay)
+/// The free slots of doctors, shuffled (every week partly booked), from a
+/// connection closed before the runs.
+std::vector<Slot> shuffledSlots(Daemon& d, const std::vector<DemoDoctor>& doctors)
 {
-    const long long have = scalar(db, "SELECT COUNT(*) FROM scheduling_appointments;");
-    if (have >= target)
-        return;
-    // The index i continues across calls, so the sizes never collide.
-    const long long from = scalar(db, "SELECT COUNT(*) FROM scheduling_appointments WHERE created_by = 0;");
-    const long long to = from + (target - have);
-    const long long maxId = scalar(db, "SELECT COALESCE(MAX(id), 0) FROM scheduling_appointments;");
-    const long long pastBase = static_cast<long long>(std::time(nullptr)) / 86400 * 86400 - 86400;
-    const long long nd = static_cast<long long>(doctors.size());
-    std::ostringstream sql;
-    sql << "BEGIN;\nCREATE TEMP TABLE bench_docs (k INTEGER PRIMARY KEY, doctor_id, service_id, location_id,"
-           " minutes, price);\nINSERT INTO bench_docs VALUES ";
-    for (std::size_t k = 0; k < doctors.size(); ++k)
-        sql << (k ? ", (" : "(") << k << ", " << doctors[k].id << ", " << doctors[k].service << ", "
-            << doctors[k].location << ", " << doctors[k].minutes << ", " << doctors[k].priceMinor << ")";
-    sql << ";\n"
-        << "WITH RECURSIVE seq(i) AS (SELECT " << from << " UNION ALL SELECT i + 1 FROM seq WHERE i < "
-        << to - 1 << "),\n t AS (SELECT i, i % " << nd << " AS k, i / " << nd << " AS j FROM seq),\n"
-        << " u AS (SELECT i, k, j % 50 = 0 AS future, CASE WHEN j % 50 = 0 THEN " << horizonDay * 86400
-        << " + (j / 50 / 24) * 86400 + 25200 + (j / 50 % 24) * 1800 ELSE " << pastBase
-        << " - (j / 24) * 86400 + 25200 + (j % 24) * 1800 END AS s FROM t)\n"
-        << "INSERT INTO scheduling_appointments (series_id, patient_id, doctor_id, service_id, location_id,"
-           " start_utc, end_utc, status, notes, sequence, price_minor, currency, fee_minor, cancel_reason,"
-           " created_at, created_by, updated_at)\n"
-        << " SELECT 0, " << patients.front() << " + u.i % " << patients.size()
-        << ", d.doctor_id, d.service_id, d.location_id, u.s, u.s + d.minutes * 60,"
-           " CASE WHEN u.future THEN 'confirmed' WHEN u.i % 20 = 1 THEN 'cancelled' WHEN u.i % 20 = 2 THEN"
-           " 'no_show' ELSE 'completed' END, '', 0, d.price, 'RON', 0,"
-           " CASE WHEN NOT u.future AND u.i % 20 = 1 THEN 'patient request' ELSE '' END,"
-           " u.s - 604800, 0, u.s FROM u JOIN bench_docs d ON d.k = u.k;\n"
-        << "WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 20)\n"
-           "INSERT INTO scheduling_occupancy (doctor_id, cell, appointment_id)"
-           " SELECT a.doctor_id, a.start_utc / 300 + c.n, a.id FROM scheduling_appointments a"
-           " JOIN c ON c.n <= (a.end_utc - 1) / 300 - a.start_utc / 300"
-           " WHERE a.id > "
-        << maxId << " AND a.status = 'confirmed';\nCOMMIT;\n";
-    const auto started = std::chrono::steady_clock::now();
-    sqlite(db, sql.str());
-    std::cout << "booking_bench history stored="
-              << scalar(db, "SELECT COUNT(*) FROM scheduling_appointments;")
-              << " occupancy_rows=" << scalar(db, "SELECT COUNT(*) FROM scheduling_occupancy;")
-              << " generated_in_s=" << secondsSince(started) << std::endl;
+    auto admin = d.adminClient();
+    auto slots = freeSlots(admin, doctors);
+    std::mt19937 rng(7);
+    std::shuffle(slots.begin(), slots.end(), rng);
+    return slots;
 }
 
 struct AvailabilityFigure {
@@ -306,38 +152,189 @@ struct AvailabilityFigure {
     std::size_t slots = 0;
 };
 
-AvailabilityFigure measureAvailability(
-    const TempDir& work, const DemoDoctor& doc, long long stored, int queries)
+/// `path` from kThreads connections for `seconds`; every answer 200.
+AvailabilityFigure askFor(Daemon& d, const std::string& path, double seconds, const std::string& label)
 {
-    // A daemon started afresh on the database for each size.
-    Daemon d(demoClinicDaemon(work));
-    auto c = d.adminClient();
-    const long long today = static_cast<long long>(std::time(nullptr)) / 86400;
-    const std::string path = "/api/v1/availability?doctor_id=" + std::to_string(doc.id) + "&service_id="
-        + std::to_string(doc.service) + "&from=" + isoDate(today + 1) + "&to=" + isoDate(today + 7);
+    std::vector<HttpClient> clients;
+    for (int t = 0; t < kThreads; ++t)
+        clients.push_back(d.adminClient());
     AvailabilityFigure f;
-    for (int i = 0; i < 50; ++i) { // warm-up: sessions, statement caches, page cache
-        auto r = c.get(path);
+    for (int i = 0; i < 20; ++i) { // warm-up: sessions, caches, page cache
+        auto r = clients.front().get(path);
         check(r.status == 200, "availability answered " + std::to_string(r.status) + " " + r.body);
         f.slots = r.json()->getArray("items")->size();
     }
-    std::vector<double> ms;
-    ms.reserve(static_cast<std::size_t>(queries));
+    std::vector<std::vector<double>> ms(clients.size());
+    std::atomic<long long> wrong {0};
     const auto started = std::chrono::steady_clock::now();
-    for (int i = 0; i < queries; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto r = c.get(path);
-        ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        check(r.status == 200, "availability answered " + std::to_string(r.status) + " " + r.body);
-    }
-    f.rps = queries / secondsSince(started);
-    f.p50 = percentile(ms, 0.50);
-    f.p99 = percentile(ms, 0.99);
-    std::cout << "booking_bench availability stored=" << stored << " days=7 slots=" << f.slots
-              << " requests=" << queries << " rps=" << f.rps << " p50_ms=" << f.p50 << " p99_ms=" << f.p99
+    const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < clients.size(); ++t)
+        threads.emplace_back([&, t] {
+            while (std::chrono::steady_clock::now() < deadline) {
+                const auto t0 = std::chrono::steady_clock::now();
+                auto r = clients[t].get(path);
+                ms[t].push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+                if (r.status != 200)
+                    ++wrong;
+            }
+        });
+    for (auto& th : threads)
+        th.join();
+    const double elapsed = secondsSince(started);
+    check(wrong == 0, std::to_string(wrong.load()) + " availability answers were not 200");
+    std::vector<double> all;
+    for (const auto& m : ms)
+        all.insert(all.end(), m.begin(), m.end());
+    f.rps = static_cast<double>(all.size()) / elapsed;
+    f.p50 = percentile(all, 0.50);
+    f.p99 = percentile(all, 0.99);
+    std::cout << "booking_bench availability " << label << " connections=" << kThreads << " slots=" << f.slots
+              << " requests=" << all.size() << " rps=" << f.rps << " p50_ms=" << f.p50 << " p99_ms=" << f.p99
               << std::endl;
     return f;
+}
+
+std::string oneDoctorWeek(const DemoDoctor& doc)
+{
+    const long long today = static_cast<long long>(std::time(nullptr)) / 86400;
+    return "/api/v1/availability?doctor_id=" + std::to_string(doc.id) + "&service_id="
+        + std::to_string(doc.service) + "&from=" + isoDate(today + 1) + "&to=" + isoDate(today + 7);
+}
+
+/// Every SQLite figure: bookings (16 connections, then 1), the raw loop,
+/// availability at two sizes and across a specialty.
+void sqliteFigures(double seconds, double singleSeconds, double querySeconds, long long big)
+{
+    TempDir work;
+    const std::string db = demoClinicDatabase(work);
+    std::vector<DemoDoctor> demo, bench;
+    std::vector<long long> patients;
+    RunFigures many, one;
+    {
+        auto options = demoClinicDaemon(work);
+        options.config["plugins.load"] += ",metrics"; // the group commit counters
+        Daemon d(options);
+        demo = seedDemoClinic(d, db);
+        {
+            auto admin = d.adminClient();
+            bench = createBenchDoctors(admin, demo.front(), kBenchDoctors, kSpecialtyDoctors, kSpecialty);
+            patients = createBenchPatients(admin, kThreads);
+        }
+        std::cout << "booking_bench synchronous=" << sqlite(db, "PRAGMA synchronous;")
+                  << " journal_mode=" << sqlite(db, "PRAGMA journal_mode;")
+                  << " (daemon: db.synchronous=FULL default, WAL)" << std::endl;
+        const auto slots = shuffledSlots(d, bench);
+        std::cout << "booking_bench free_slots=" << slots.size() << " doctors=" << bench.size() << std::endl;
+        std::size_t next = 0;
+        std::vector<HttpClient> clients;
+        for (int t = 0; t < kThreads; ++t)
+            clients.push_back(d.adminClient());
+        const double groups = metric(clients.front(), "clinicd_db_group_commits_total"),
+                     grouped = metric(clients.front(), "clinicd_db_group_committed_writes_total");
+        many = bookFor(clients, patients, slots, next, seconds, "sqlite");
+        const double commits = metric(clients.front(), "clinicd_db_group_commits_total") - groups;
+        std::cout << "booking_bench sqlite commits=" << commits << " writes_per_commit="
+                  << (metric(clients.front(), "clinicd_db_group_committed_writes_total") - grouped) / commits
+                  << " (the writer queue's groups; jobs and sessions write too)" << std::endl;
+        clients.erase(clients.begin() + 1, clients.end());
+        one = bookFor(clients, patients, slots, next, singleSeconds, "sqlite_single");
+        const long long stored = checkBookingsStored(db, many.created + one.created);
+        std::cout << "booking_bench stored=" << stored << " per_booking occupancy_rows="
+                  << static_cast<double>(scalar(db, "SELECT COUNT(*) FROM scheduling_occupancy;")) / stored
+                  << " audit_rows=1 job_rows="
+                  << static_cast<double>(scalar(db, "SELECT COUNT(*) FROM jobs;")) / stored << std::endl;
+    }
+    const double rawRate = rawInserts(work, db, 10);
+    std::cout << "booking_bench bookings_per_s=" << many.rate << " raw_inserts_per_s=" << rawRate
+              << " ratio=" << many.rate / rawRate << " p99_ms=" << many.p99
+              << " single_connection_bookings_per_s=" << one.rate << " single_p50_ms=" << one.p50
+              << " single_p99_ms=" << one.p99 << std::endl;
+
+    // History, then the same measurement on a restarted daemon per size. The
+    // doctor asked about is a bench doctor: its week holds bookings.
+    std::vector<DemoDoctor> all = demo;
+    all.insert(all.end(), bench.begin(), bench.end());
+    const long long horizon = static_cast<long long>(std::time(nullptr)) / 86400 + 70;
+    std::map<long long, AvailabilityFigure> figures;
+    for (long long size : {10000LL, big}) {
+        generateHistory(db, all, patients, size, horizon);
+        Daemon d(demoClinicDaemon(work));
+        figures[size] = askFor(d, oneDoctorWeek(bench.front()), querySeconds,
+            "stored=" + std::to_string(scalar(db, "SELECT COUNT(*) FROM scheduling_appointments;"))
+                + " doctors=1 days=7");
+        if (size == big) {
+            const long long tomorrow = static_cast<long long>(std::time(nullptr)) / 86400 + 1;
+            askFor(d,
+                "/api/v1/availability?specialty=bench%20specialty&service_id="
+                    + std::to_string(bench.front().service) + "&from=" + isoDate(tomorrow)
+                    + "&to=" + isoDate(tomorrow),
+                querySeconds, "specialty doctors=" + std::to_string(kSpecialtyDoctors) + " days=1");
+        }
+    }
+    // History lies outside the week asked for, so it must not change the answer.
+    check(figures[10000].slots == figures[big].slots, "the history changed the free slots of the week");
+    std::cout << "booking_bench availability ratio stored=" << big
+              << "/10000 p50_ratio=" << figures[big].p50 / figures[10000].p50
+              << " p99_ratio=" << figures[big].p99 / figures[10000].p99
+              << " rps_ratio=" << figures[big].rps / figures[10000].rps << std::endl;
+}
+
+/// A column of one row from the MariaDB database of url.
+long long mariaScalar(const std::string& url, const std::string& sql)
+{
+    const std::string name = url.substr(url.rfind('/') + 1);
+    return std::stoll(MariaDbServer::shared().sql("USE `" + name + "`;\n" + sql + ";\n"));
+}
+
+/// The sustained run on MariaDB with one daemon, then with two on one
+/// database (each thread on one of them), each on fresh slots.
+void mariaDbFigures(double seconds)
+{
+    if (!MariaDbServer::installed()) {
+        std::cout << "booking_bench mariadb: skipped (mariadb-server is not installed)" << std::endl;
+        return;
+    }
+    TempDir work;
+    auto options = demoClinicDaemon(work);
+    options.dbUrl = MariaDbServer::shared().createDatabase(
+        "clinicd_bench" + std::to_string(static_cast<long long>(std::time(nullptr)) % 100000));
+    Daemon first(options);
+    auto seeded = runProcess(binary("clinicctl"),
+        {"--config=" + first.configFile(), "seed-demo", "--dir=" + sourceDir() + "/data/demo"});
+    check(seeded.exitCode == 0, "seed-demo failed: " + seeded.out + seeded.err);
+    std::vector<DemoDoctor> bench;
+    std::vector<long long> patients;
+    {
+        DemoDoctor like;
+        like.service = mariaScalar(
+            options.dbUrl, "SELECT s.id FROM scheduling_services s ORDER BY s.duration_min, s.id LIMIT 1");
+        like.location = mariaScalar(options.dbUrl, "SELECT MIN(id) FROM scheduling_locations");
+        auto admin = first.adminClient();
+        bench = createBenchDoctors(admin, like, kBenchDoctors, 0, kSpecialty);
+        patients = createBenchPatients(admin, kThreads);
+    }
+    const auto slots = shuffledSlots(first, bench);
+    std::size_t next = 0;
+    std::vector<HttpClient> clients;
+    for (int t = 0; t < kThreads; ++t)
+        clients.push_back(first.adminClient());
+    const auto one = bookFor(clients, patients, slots, next, seconds, "mariadb daemons=1");
+    auto secondOptions = options;
+    secondOptions.dataDir = work.file("second");
+    Poco::File(secondOptions.dataDir).createDirectories();
+    Daemon second(secondOptions);
+    for (int t = kThreads / 2; t < kThreads; ++t)
+        clients[static_cast<std::size_t>(t)] = second.adminClient();
+    const auto two = bookFor(clients, patients, slots, next, seconds, "mariadb daemons=2");
+    const long long created = one.created + two.created;
+    check(mariaScalar(options.dbUrl, "SELECT COUNT(*) FROM scheduling_appointments") == created,
+        "MariaDB: the 201 answers and the stored appointments differ");
+    check(mariaScalar(options.dbUrl, "SELECT COUNT(*) FROM scheduling_occupancy")
+            == mariaScalar(options.dbUrl,
+                "SELECT SUM((end_utc - 1) DIV 300 - start_utc DIV 300 + 1) FROM scheduling_appointments"),
+        "MariaDB: occupancy rows do not match the appointments");
 }
 
 } // namespace
@@ -345,64 +342,26 @@ AvailabilityFigure measureAvailability(
 int main()
 {
     if (backend() != "sqlite") {
-        std::cout << "booking_bench: SQLite only (CLINICD_TEST_BACKEND=" << backend() << ")\n";
+        std::cout << "booking_bench: run with CLINICD_TEST_BACKEND=sqlite (MariaDB is measured too)\n";
         return 0;
     }
-    const int wanted = envInt("BOOKING_BENCH_N", 2000);
     kThreads = std::max(1, envInt("BOOKING_BENCH_THREADS", 16));
-    const int queries = envInt("BOOKING_BENCH_QUERIES", 5000);
+    const double seconds = envInt("BOOKING_BENCH_SECONDS", 15);
+    const double singleSeconds = envInt("BOOKING_BENCH_SINGLE_SECONDS", 5);
+    const double querySeconds = envInt("BOOKING_BENCH_QUERY_SECONDS", 5);
     const long long big = envInt("BOOKING_BENCH_BIG", 1000000);
     std::cout.setf(std::ios::fixed);
     std::cout.precision(2);
     try {
-        TempDir work;
-        const std::string db = work.file("data") + "/clinicd.db";
-        std::vector<DemoDoctor> doctors;
-        std::vector<long long> patients;
-        double bookingRate = 0;
-        {
-            Daemon d(demoClinicDaemon(work));
-            doctors = seedDemoClinic(d, db);
-            std::cout << "booking_bench synchronous=" << sqlite(db, "PRAGMA synchronous;")
-                      << " journal_mode=" << sqlite(db, "PRAGMA journal_mode;")
-                      << " (daemon: db.synchronous=FULL default, WAL)" << std::endl;
-            bookingRate = bookThroughDaemon(d, db, doctors, patients, wanted);
-        }
-        const double rawRate = rawInserts(work, db);
-        std::cout << "booking_bench bookings_per_s=" << bookingRate << " raw_inserts_per_s=" << rawRate
-                  << " ratio=" << bookingRate / rawRate << std::endl;
-
-        // History, then the same measurement on a restarted daemon per size.
-        const long long horizon = static_cast<long long>(std::time(nullptr)) / 86400 + 70;
-        std::map<long long, AvailabilityFigure> figures;
-        for (long long size : {10000LL, big}) {
-            generateHistory(db, doctors, patients, size, horizon);
-            figures[size] = measureAvailability(work, doctors.front(), size, queries);
-        }
-        // History lies outside the week asked for, so it must not change the answer.
-        check(figures[10000].slots == figures[big].slots, "the history changed the free slots of the week");
-        std::cout << "booking_bench availability ratio stored=" << big
-                  << "/10000 p50_ratio=" << figures[big].p50 / figures[10000].p50
-                  << " p99_ratio=" << figures[big].p99 / figures[10000].p99
-                  << " rps_ratio=" << figures[big].rps / figures[10000].rps << std::endl;
-
-        // The plans of the queries availability runs, on the large database.
-        const std::string d = std::to_string(doctors.front().id);
-        std::cout << "booking_bench plans:\n"
-                  << sqlite(db,
-                         "EXPLAIN QUERY PLAN SELECT cell FROM scheduling_occupancy WHERE doctor_id = " + d
-                             + " AND cell >= 1 AND cell <= 2;\n"
-                               "EXPLAIN QUERY PLAN SELECT start_utc, end_utc FROM scheduling_time_off WHERE "
-                               "doctor_id = "
-                             + d
-                             + " AND end_utc > 1 AND start_utc < 2 ORDER BY start_utc;\n"
-                               "EXPLAIN QUERY PLAN SELECT doctor_id FROM scheduling_doctor_services WHERE "
-                               "service_id = 1 ORDER BY doctor_id;")
-                  << std::endl;
+        sqliteFigures(seconds, singleSeconds, querySeconds, big);
+        if (envInt("BOOKING_BENCH_MARIADB", 1))
+            mariaDbFigures(seconds);
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         std::cout << "booking_bench FAILED: " << std::string(e.what()).substr(0, 500) << std::endl;
+        MariaDbServer::stopShared();
         return 1;
     }
+    MariaDbServer::stopShared();
     return 0;
 }

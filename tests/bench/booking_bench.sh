@@ -5,49 +5,46 @@
 # what each line measures). Prints figures; fails only on a wrong answer or
 # a lost or double booking, never on time.
 #
-#   tests/bench/booking_bench.sh [BUILD_DIR] [BOOKINGS] [QUERIES] [BIG]
-#       (default ./build, 2000 bookings, 5000 availability requests per size,
-#        1000000 appointments for the large size)
+#   tests/bench/booking_bench.sh [BUILD_DIR] [SECONDS] [BIG]
+#       (default ./build; 15 s for each 16-connection booking run, 1000000
+#        appointments for the large availability size). About 2.5 minutes:
+#        SQLite (16 connections for SECONDS, 1 connection for 5 s, the raw
+#        loop, availability at 10,000 and BIG stored and across a specialty of
+#        20 doctors, 5 s each), then MariaDB with one daemon and with two
+#        daemons on one database (SECONDS each; skipped without
+#        mariadb-server, or with BOOKING_BENCH_MARIADB=0).
 #
-# Figures from one run (2026-11-21, RelWithDebInfo, 2 cores shared with
-# other engineers, load average 1.84 12.15 9.75 at the start, ext4 on a
-# virtio disk), 24 s in all:
-#   tests/bench/booking_bench.sh build-records
-#   bookings, 16 keep-alive connections, 2000 distinct slots of the 3926
-#     free in the next 62 days: 674 bookings/s (p50 5.0 ms, p99 233 ms);
-#     all 201, 2000 rows, one audit row each, no overlap. Each booking also
-#     writes 3.1 occupancy rows and 2 job rows.
-#   raw loop (appointment + occupancy + audit row, BEGIN IMMEDIATE, WAL,
-#     synchronous=FULL, sqlite3 C API): 3421 transactions/s; ratio 0.20
-#   availability, one doctor, 7 days, one connection, daemon restarted
-#     before each size:
-#       10,000 stored:    1344 req/s, p50 0.74 ms, p99 0.94 ms
-#       1,000,000 stored: 1267 req/s, p50 0.79 ms, p99 0.94 ms
-#       1M/10k: p50 1.07, p99 1.00 (the occupancy and time-off reads are
-#       index range scans on (doctor_id, cell) / (doctor_id, start_utc))
-# Under a busy machine (load 10-30) the raw rate fell to 650-3800/s and the
-# 16-connection p99 rose to 0.4-0.75 s. The same bookings from 1 connection
-# run at ~580/s with p99 3.4 ms: the 16-connection tail is writers waiting in
-# SQLite's sleeping busy handler; a per-process writer mutex taken before
-# BEGIN IMMEDIATE (trial build) kept ~700-780/s and cut p99 to 40-65 ms.
-# With that writer queue in the daemon (kernel/src/db/DatabaseImpl.cpp) and the
-# reminders rule asked before the write transaction, two runs on a quiet
-# machine (load 1.1-1.3): 708 and 872 bookings/s, p99 44 ms, against a raw
-# 3981-4657/s (ratio 0.18-0.19); availability p99 0.87-1.13 ms, 1M/10k p99
-# ratio 1.13-1.15. The gap to the raw loop is CPU in the request path (HTTP,
-# token check, ~20 statements prepared per booking, the Lua before_book
-# call), not the database: the daemon is CPU-bound on 2 cores that it shares
-# with the 16 client threads.
-# Until the reactor front end, a 17th connection waited http.keepalive_seconds
-# (10 s) while 16 idle keep-alive connections held the 16 http.threads
-# workers, so the bench closes its set-up connection before the burst (kept:
-# it costs nothing now).
+# Figures (2026-12-03, RelWithDebInfo, 2 cores shared with five other
+# engineers' builds and tests: load average 10-16 throughout, ext4 on a
+# virtio disk whose fsync rate the others share), each from one run of
+#   CLINICD_TEST_BACKEND=sqlite build/bin/booking_bench
+#                            before (b825348)   after (group commit, directory
+#                                               cache, availability as text)
+#   16 connections, 15 s     526/s p50 23 ms    721/s p50 21 ms p99 51 ms
+#                            p99 144 ms         (7.7 writes per COMMIT)
+#   1 connection, 5 s        203/s p50 1.6 ms   319/s p50 1.8 ms p99 15 ms
+#                            p99 20 ms
+#   raw loop (same disk)     170/s              335/s
+#   ratio                    3.1                2.2
+#   availability, 16 conn.,  469 req/s p50 24   2425 req/s p50 4.8 ms
+#   1 doctor x 7 days, 10k   ms p99 150 ms      p99 41 ms
+#   same, 1,000,000 stored   573 req/s p99 158  2514 req/s p99 39 ms
+#                            (1M/10k p99 1.05)  (1M/10k p99 0.96)
+#   specialty, 20 doctors,   101 req/s p50 149  635 req/s p50 22 ms
+#   1 day                    ms p99 397 ms      p99 80 ms
+#   MariaDB, 1 daemon        440/s p99 111 ms   530/s p99 68 ms
+#   MariaDB, 2 daemons       413/s p99 73 ms    462/s p99 64 ms
+# The raw loop ran at 170-335 transactions/s on this shared disk (3,300-4,700
+# on a quiet machine earlier), so the ratio says more about the disk's
+# neighbours than about clinicd; with group commit the daemon outruns a loop
+# that pays one fsync per booking. On this machine the p99 figures are CPU
+# queueing: 16 client threads, the daemon and the neighbours' compilers share
+# two cores.
 set -euo pipefail
 
 build=$(cd "${1:-./build}" && pwd)
-export BOOKING_BENCH_N=${2:-2000}
-export BOOKING_BENCH_QUERIES=${3:-5000}
-export BOOKING_BENCH_BIG=${4:-1000000}
+export BOOKING_BENCH_SECONDS=${2:-15}
+export BOOKING_BENCH_BIG=${3:-1000000}
 cmake --build "$build" -j1 --target booking_bench clinicd clinicctl clinic_scheduling clinic_records >/dev/null
 echo "booking_bench load_average=\"$(cut -d' ' -f1-3 /proc/loadavg)\" cores=$(nproc)"
 CLINICD_TEST_BACKEND=sqlite "$build/bin/booking_bench"

@@ -62,6 +62,14 @@ public:
     /// deadlock or busy error is retried a few times, so fn may run more than
     /// once and must not have side effects outside the transaction (use
     /// afterCommit for those).
+    ///
+    /// On SQLite the daemon's writes queue for one writer, which commits all
+    /// those waiting at that moment as one transaction (one fsync), each fn
+    /// inside its own SAVEPOINT: an exception rolls back that fn's writes
+    /// alone and reaches its own caller. fn may therefore run on another
+    /// request's thread (the log's request id follows it; other thread-local
+    /// state does not); transact returns, and the after-commit hooks run on
+    /// the caller's thread, only after the COMMIT that made it durable.
     virtual void transact(const std::function<void(Transaction&)>& fn) = 0;
 
     /// True if e is a UNIQUE/PRIMARY KEY violation on this backend.

@@ -5,12 +5,17 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
+#include <stdexcept>
 #include <thread>
+
+#include <sqlite3.h>
 
 #include <Poco/Data/PooledSessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -22,6 +27,7 @@
 #endif
 
 #include "clinic/Http.h"
+#include "log/Logging.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -178,51 +184,65 @@ Poco::Data::Session DatabaseImpl::session()
     return livingSession(*_pool, _url.dialect);
 }
 
+namespace {
+
+/// A group member that did nothing wrong but whose group's transaction was
+/// lost (SQLite rolled the whole transaction back under another member's
+/// failure, or COMMIT failed): it is run again like a busy-database victim.
+class GroupLost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Runs fn's after-commit hooks; a failing hook is logged, never rethrown.
+void runAfterCommit(std::vector<std::function<void()>>& hooks, Poco::Logger& log)
+{
+    for (auto& hook : hooks) {
+        try {
+            hook();
+        } catch (const std::exception& e) {
+            log.error("after-commit hook failed: %s", std::string(e.what()));
+        }
+    }
+}
+
+/// The databases this thread is writing to right now: a transaction opened
+/// inside another of the same database (on the same thread) must not wait
+/// for the writer queue it is itself holding up.
+thread_local std::vector<const DatabaseImpl*> writing;
+
+struct Writing {
+    explicit Writing(const DatabaseImpl* db) { writing.push_back(db); }
+    ~Writing() { writing.pop_back(); }
+    Writing(const Writing&) = delete;
+    Writing& operator=(const Writing&) = delete;
+};
+
+} // namespace
+
 void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
 {
+    const bool nested = std::find(writing.begin(), writing.end(), this) != writing.end();
+    if (_url.dialect == Dialect::SQLite && !nested) {
+        transactGrouped(fn);
+        return;
+    }
     // Deadlock victims and SQLite busy errors are run again: InnoDB rolled the
     // whole transaction back, so fn starts from nothing and its after-commit
     // hooks (events) belong to the attempt that commits. A lock wait timeout
     // already waited the server's whole innodb_lock_wait_timeout, so it gets
     // one more try only. Contention that outlasts the retries answers 503
     // DATABASE_BUSY: the client's request had no effect and may be repeated.
+    // A nested SQLite transaction comes here too, and meets the lock its own
+    // thread holds as SQLite's busy error, rather than a deadlock.
     constexpr int kAttempts = 8;
     constexpr int kLockWaitAttempts = 2;
-    // SQLite runs one writer at a time anyway. Queueing this process's
-    // writers on a mutex, in arrival order, instead of letting them collide
-    // on BEGIN IMMEDIATE and poll the busy timeout with sleeps, keeps the
-    // latency tail of concurrent writes short (16 concurrent bookings: p99
-    // from ~230 ms to ~50 ms). Other processes (clinicctl) still meet the
-    // busy timeout. A transaction opened inside another of this database on
-    // the same thread does not take it again (it then fails on the lock as
-    // before, rather than deadlocking), and a writer waits for it no longer
-    // than the busy timeout, then fails as SQLite would have.
-    static thread_local std::vector<const DatabaseImpl*> writing;
     for (int attempt = 1;; ++attempt) {
         Poco::Data::Session s = livingSession(*_pool, _url.dialect);
         Transaction tx(s, _url.dialect);
         bool begun = false;
-        std::unique_lock<std::timed_mutex> writer(_sqliteWriter, std::defer_lock);
-        const bool nested = std::find(writing.begin(), writing.end(), this) != writing.end();
-        if (_url.dialect == Dialect::SQLite && !nested
-            && !writer.try_lock_for(std::chrono::milliseconds(_busyTimeoutMs))) {
-            _log.warning("a write waited past db.busy_timeout_ms for this daemon's other writers");
-            throw databaseBusy();
-        }
-        writing.push_back(this);
-        bool inside = true;
-        auto leave = [&] {
-            if (inside)
-                writing.pop_back();
-            inside = false;
-            if (writer.owns_lock())
-                writer.unlock();
-        };
-        struct Leave {
-            std::function<void()> fn;
-            ~Leave() { fn(); }
-        } leaveOnAnyExit {leave};
         try {
+            Writing inside(this);
             // Plain SQL on both backends: POCO 1.11's MySQL begin() switches
             // autocommit off and commit() never switches it back, which left
             // every pooled session inside an implicit transaction afterwards
@@ -239,7 +259,6 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
                     _log.warning("rollback failed: %s", std::string(rollbackError.what()));
                 }
             }
-            leave();
             const Contention why = contentionOf(e);
             if (why == Contention::None)
                 throw;
@@ -254,22 +273,191 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
             std::this_thread::sleep_for(backoff(attempt));
             continue;
         }
-        leave();
-        for (auto& hook : tx.pendingAfterCommit()) {
+        runAfterCommit(tx.pendingAfterCommit(), _log);
+        return;
+    }
+}
+
+void DatabaseImpl::transactGrouped(const std::function<void(Transaction&)>& fn)
+{
+    // SQLite runs one writer at a time and pays one fsync per COMMIT (WAL,
+    // synchronous=FULL). This daemon's writers queue here in arrival order;
+    // whoever finds no group running takes every write queued at that moment
+    // and commits them as one transaction, each inside its own savepoint, so
+    // one fsync makes the whole group durable and a refused write rolls back
+    // alone. A write alone in the queue is committed at once, without
+    // savepoints: no caller waits for company. Each caller learns its outcome
+    // only after the COMMIT (or the failure) of its group and then runs its
+    // own after-commit hooks on its own thread. Other processes (clinicctl)
+    // still meet SQLite's busy timeout.
+    constexpr int kAttempts = 8;
+    for (int attempt = 1;; ++attempt) {
+        QueuedWrite write;
+        write.fn = &fn;
+        write.requestId = RequestScope::current();
+        submit(write);
+        if (!write.error) {
+            runAfterCommit(write.afterCommit, _log);
+            return;
+        }
+        try {
+            std::rethrow_exception(write.error);
+        } catch (const std::exception& e) {
+            const Contention why = contentionOf(e);
+            if (why == Contention::None)
+                throw;
+            if (attempt >= kAttempts) {
+                const auto* pe = dynamic_cast<const Poco::Exception*>(&e);
+                _log.warning("transaction gave up after %d attempts: %s", attempt,
+                    pe ? pe->displayText() : std::string(e.what()));
+                throw databaseBusy();
+            }
+            countRetry(why);
+        }
+        std::this_thread::sleep_for(backoff(attempt));
+    }
+}
+
+void DatabaseImpl::submit(QueuedWrite& write)
+{
+    std::unique_lock<std::mutex> lock(_queueMutex);
+    _queue.push_back(&write);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(_busyTimeoutMs);
+    while (!write.done) {
+        if (!_committing) {
+            _committing = true;
+            std::vector<QueuedWrite*> group(_queue.begin(), _queue.end());
+            _queue.clear();
+            lock.unlock();
             try {
-                hook();
+                commitGroup(group);
+            } catch (...) {
+                // Whatever escaped (memory, a logger) must not leave the
+                // queue without a committing writer forever.
+                for (auto* w : group)
+                    if (!w->error)
+                        w->error = std::current_exception();
+            }
+            lock.lock();
+            for (auto* w : group)
+                w->done = true;
+            _committing = false;
+            _groupDone.notify_all();
+            continue;
+        }
+        if (_groupDone.wait_until(lock, deadline) != std::cv_status::timeout)
+            continue;
+        // Past the busy timeout and still not taken into a group: leave the
+        // queue and answer as SQLite's own busy timeout would have. A write
+        // already taken waits for its group's outcome, however long.
+        auto queued = std::find(_queue.begin(), _queue.end(), &write);
+        if (queued != _queue.end()) {
+            _queue.erase(queued);
+            lock.unlock();
+            _log.warning("a write waited past db.busy_timeout_ms for this daemon's other writers");
+            throw databaseBusy();
+        }
+    }
+}
+
+std::size_t DatabaseImpl::queuedWrites()
+{
+    std::lock_guard<std::mutex> lock(_queueMutex);
+    return _queue.size();
+}
+
+void DatabaseImpl::commitGroup(const std::vector<QueuedWrite*>& group)
+{
+    Writing inside(this);
+    const bool alone = group.size() == 1;
+    auto failAll = [&](std::exception_ptr why, bool exceptFailed) {
+        for (auto* w : group)
+            if (!exceptFailed || !w->error)
+                w->error = why;
+    };
+    std::optional<Poco::Data::Session> opened;
+    try {
+        opened.emplace(livingSession(*_pool, _url.dialect));
+        *opened << "BEGIN IMMEDIATE", now;
+    } catch (...) {
+        failAll(std::current_exception(), false);
+        return;
+    }
+    Poco::Data::Session& s = *opened;
+    bool lost = false;
+    for (auto* w : group) {
+        if (lost) {
+            w->error = std::make_exception_ptr(GroupLost("the group's transaction was rolled back"));
+            continue;
+        }
+        Transaction tx(s, _url.dialect);
+        RequestScope scope(w->requestId);
+        try {
+            if (!alone)
+                s << "SAVEPOINT clinic_write", now;
+            (*w->fn)(tx);
+            if (!alone)
+                s << "RELEASE clinic_write", now;
+            w->afterCommit = std::move(tx.pendingAfterCommit());
+        } catch (...) {
+            w->error = std::current_exception();
+            if (alone)
+                break;
+            try {
+                // An I/O or memory error may have ended the whole
+                // transaction; then ROLLBACK TO finds no savepoint.
+                if (sqlite3_get_autocommit(Poco::Data::SQLite::Utility::dbHandle(s)))
+                    throw GroupLost("the transaction ended inside a savepoint");
+                s << "ROLLBACK TO clinic_write", now;
+                s << "RELEASE clinic_write", now;
             } catch (const std::exception& e) {
-                _log.error("after-commit hook failed: %s", std::string(e.what()));
+                _log.warning(
+                    "a failed write took its group's transaction with it: %s", std::string(e.what()));
+                lost = true;
             }
         }
+    }
+    if (lost || (alone && group.front()->error)) {
+        try {
+            s << "ROLLBACK", now;
+        } catch (const std::exception& e) {
+            // Nothing to roll back when SQLite already did.
+            if (!sqlite3_get_autocommit(Poco::Data::SQLite::Utility::dbHandle(s)))
+                _log.warning("rollback failed: %s", std::string(e.what()));
+        }
+        if (lost) {
+            for (auto* w : group)
+                w->afterCommit.clear();
+            failAll(std::make_exception_ptr(GroupLost("the group's transaction was rolled back")), true);
+        }
         return;
+    }
+    try {
+        s << "COMMIT", now;
+    } catch (...) {
+        auto why = std::current_exception();
+        try {
+            s << "ROLLBACK", now;
+        } catch (const std::exception&) {
+        }
+        for (auto* w : group)
+            w->afterCommit.clear();
+        failAll(why, true);
+        return;
+    }
+    _groupCommits += 1;
+    _groupedWrites += static_cast<long long>(group.size());
+    if (_groupCommitsCounted) {
+        _groupCommitsCounted->Increment();
+        _groupedWritesCounted->Increment(static_cast<double>(group.size()));
     }
 }
 
 DatabaseImpl::Contention DatabaseImpl::contentionOf(const std::exception& e) const
 {
     if (_url.dialect == Dialect::SQLite) {
-        if (dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&e)
+        if (dynamic_cast<const GroupLost*>(&e)
+            || dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&e)
             || dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&e)
             || messageHas(e, {"database is locked", "SQLITE_BUSY"}))
             return Contention::Busy;
@@ -294,6 +482,16 @@ void DatabaseImpl::countRetriesIn(prometheus::Registry& registry)
     _deadlockRetries = &family.Add({{"reason", "deadlock"}});
     _lockWaitRetries = &family.Add({{"reason", "lock_wait_timeout"}});
     _busyRetries = &family.Add({{"reason", "busy"}});
+    _groupCommitsCounted = &prometheus::BuildCounter()
+                                .Name("clinicd_db_group_commits_total")
+                                .Help("SQLite COMMITs of the writer queue, each one fsync for its group")
+                                .Register(registry)
+                                .Add({});
+    _groupedWritesCounted = &prometheus::BuildCounter()
+                                 .Name("clinicd_db_group_committed_writes_total")
+                                 .Help("SQLite write transactions committed in those groups")
+                                 .Register(registry)
+                                 .Add({});
 }
 
 void DatabaseImpl::countRetry(Contention why)

@@ -1,8 +1,13 @@
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Logger.h>
@@ -53,7 +58,31 @@ public:
     /// busy database in clinicd_db_transaction_retries_total{reason}.
     void countRetriesIn(prometheus::Registry& registry);
 
+    /// SQLite group commit, for tests and metrics: write transactions taken
+    /// from the writer queue, the COMMITs that made them durable, and how
+    /// many are queued right now, not yet taken by a committing writer.
+    struct GroupCommitFigures {
+        long long writes = 0, commits = 0;
+    };
+    GroupCommitFigures groupCommitFigures() const { return {_groupedWrites.load(), _groupCommits.load()}; }
+    std::size_t queuedWrites();
+
 private:
+    /// One caller's write transaction waiting in the SQLite writer queue.
+    struct QueuedWrite {
+        const std::function<void(Transaction&)>* fn = nullptr;
+        std::string requestId; ///< the caller's, for log lines its function writes on another thread
+        std::vector<std::function<void()>> afterCommit;
+        std::exception_ptr error; ///< null once committed
+        bool done = false;
+    };
+
+    void transactGrouped(const std::function<void(Transaction&)>& fn);
+    /// Queues one write; returns once a COMMIT made it durable or it failed.
+    void submit(QueuedWrite& write);
+    /// BEGIN IMMEDIATE, each write inside its own SAVEPOINT, one COMMIT.
+    void commitGroup(const std::vector<QueuedWrite*>& group);
+
     /// Why a failed transaction may succeed if run again; None if it may not.
     enum class Contention { None, Deadlock, LockWaitTimeout, Busy };
     Contention contentionOf(const std::exception& e) const;
@@ -62,7 +91,13 @@ private:
     DbUrl _url;
     std::unique_ptr<Poco::Data::SessionPool> _pool;
     Poco::Logger& _log;
-    std::timed_mutex _sqliteWriter; ///< this process's SQLite writers queue here (see transact)
+    std::mutex _queueMutex; ///< guards the writer queue below
+    std::condition_variable _groupDone;
+    std::deque<QueuedWrite*> _queue; ///< SQLite writes waiting for the next group
+    bool _committing = false; ///< a writer is running a group now
+    std::atomic<long long> _groupedWrites {0}, _groupCommits {0};
+    prometheus::Counter* _groupCommitsCounted = nullptr;
+    prometheus::Counter* _groupedWritesCounted = nullptr;
     int _busyTimeoutMs = 5000;
     prometheus::Counter* _deadlockRetries = nullptr;
     prometheus::Counter* _lockWaitRetries = nullptr;

@@ -1,3 +1,7 @@
+#include <sqlite3.h>
+
+#include <Poco/Data/SQLite/Utility.h>
+
 #include "clinic/Database.h"
 
 using namespace Poco::Data::Keywords;
@@ -6,11 +10,12 @@ namespace clinic {
 
 std::int64_t Transaction::lastInsertId()
 {
-    Poco::Int64 id = 0;
+    // SQLite keeps the value on the connection: read it there rather than
+    // prepare and run a SELECT for every insert that needs its id.
     if (_dialect == Dialect::SQLite)
-        _session << "SELECT last_insert_rowid()", into(id), now;
-    else
-        _session << "SELECT LAST_INSERT_ID()", into(id), now;
+        return sqlite3_last_insert_rowid(Poco::Data::SQLite::Utility::dbHandle(_session));
+    Poco::Int64 id = 0;
+    _session << "SELECT LAST_INSERT_ID()", into(id), now;
     return id;
 }
 

@@ -105,12 +105,13 @@ std::string escapeForLog(const std::string& text)
 }
 
 RequestScope::RequestScope(const std::string& requestId)
+    : _previous(std::move(tlsRequestId))
 {
     tlsRequestId = requestId;
 }
 RequestScope::~RequestScope()
 {
-    tlsRequestId = "-";
+    tlsRequestId = std::move(_previous);
 }
 const std::string& RequestScope::current()
 {

@@ -19,6 +19,8 @@ void configureLogging(const std::string& level, const std::string& format);
 std::string escapeForLog(const std::string& text);
 
 /// The request id of the request this thread serves, "-" outside a request.
+/// Scopes nest: the end of one gives back the id it replaced (the SQLite
+/// writer runs other requests' writes on its own request's thread).
 class RequestScope {
 public:
     explicit RequestScope(const std::string& requestId);
@@ -27,6 +29,9 @@ public:
     RequestScope& operator=(const RequestScope&) = delete;
 
     static const std::string& current();
+
+private:
+    std::string _previous;
 };
 
 /// Writes formatted lines to stderr with one write() each, so lines from
