@@ -146,6 +146,22 @@ void ChangeLog::append(Transaction& tx, const Event& event)
     else
         s << "INSERT INTO change_log (id, type, audience, data, created_at) VALUES (?, ?, ?, ?, ?)", use(id),
             use(type), use(audience), use(data), use(at), now;
+    std::function<void(Transaction&)> arm;
+    if (!_armed.load()) {
+        std::lock_guard<std::mutex> lock(_mutex);
+        arm = _arm;
+    }
+    if (arm) {
+        // Until a commit proves it scheduled: a rolled-back arming is redone.
+        arm(tx);
+        tx.afterCommit([this] { _armed = true; });
+    }
+}
+
+void ChangeLog::armRetention(std::function<void(Transaction&)> arm)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    _arm = std::move(arm);
 }
 
 std::vector<ChangeRow> ChangeLog::read(std::int64_t after, std::int64_t upTo, int limit)
