@@ -112,6 +112,17 @@ void ChangeLog::append(Transaction& tx, const Event& event)
                     kept->set(key, event.payload->get(key));
         } else {
             // Unknown type: only its integer ids, seen only by its patient.
+            // Said once per type, so a plugin that forgot to declare hears of it.
+            bool first = false;
+            {
+                std::lock_guard<std::mutex> lock(_mutex);
+                first = _undeclaredSeen.insert(event.type).second;
+            }
+            if (first)
+                Poco::Logger::get("clinicd.events")
+                    .warning("event %s has no declared visibility: the live stream shows it to its patient"
+                             " only, with its ids (EventBus::declare)",
+                        event.type);
             for (const auto& [key, value] : *event.payload)
                 if (isIdKey(key) && value.isInteger())
                     kept->set(key, value);

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,7 @@ private:
     const Clock& _clock;
     mutable std::mutex _mutex;
     std::map<std::string, EventVisibility> _types;
+    std::set<std::string> _undeclaredSeen;
     std::function<void(Transaction&)> _arm;
     std::atomic<bool> _armed {false};
 };
