@@ -122,6 +122,9 @@ public:
     bool isPatientOf(std::int64_t doctorId, std::int64_t patientId) const override;
 
 private:
+    // scheduling.appointment_actions.v1 runs the patient's own confirm and cancel.
+    friend class AppointmentActionsImpl;
+
     clinic::Host& _host;
     std::shared_ptr<clinic::records::PatientRegistry> _patients;
     prometheus::Counter* _created = nullptr;
