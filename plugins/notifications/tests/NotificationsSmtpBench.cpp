@@ -28,7 +28,7 @@ public:
         o.daemon = clinicDaemonOptions("records,scheduling,notifications");
         o.daemon.config["clock.start"] = "2027-01-01T00:00:00Z";
         o.daemon.config["rules.dir"] = rules.path();
-        o.daemon.config["log.level"] = "warning";
+        o.daemon.config["log.level"] = "information"; // the fixture reads "started plugin"
         useSmtp(o.daemon, sink);
         o.accountPrefix = "bench";
         o.roles = {};
@@ -77,7 +77,7 @@ public:
             return handed[std::min(handed.size() - 1, static_cast<std::size_t>(p * handed.size()))];
         };
         const double span = handed.back() - handed.front();
-        std::cout << "notifications_smtp backend=" << backend() << " reminders=" << n
+        std::cout << "\nnotifications_smtp backend=" << backend() << " reminders=" << n
                   << " messages_per_s=" << (span > 0 ? (n - 1) / span : 0)
                   << " due_to_handed_p50_s=" << pct(0.50) << " p99_s=" << pct(0.99)
                   << " max_s=" << handed.back() << "\n";
