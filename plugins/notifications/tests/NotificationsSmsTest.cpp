@@ -109,6 +109,7 @@ class NotificationsSmsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aBadSignatureIsRefusedAndChangesNothing);
     CPPUNIT_TEST(aDaReplyConfirmsAndANuReplyCancelsUnderTheCancelPolicy);
     CPPUNIT_TEST(theInboxIsTheCallersOwnAndBadInputChangesNothing);
+    CPPUNIT_TEST(anSmsDueInTheQuietHoursWaitsForTheMorning);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -312,6 +313,29 @@ public:
         CPPUNIT_ASSERT_EQUAL(200, page2.status);
         CPPUNIT_ASSERT(page2.json()->getArray("items")->getObject(0)->getValue<Poco::Int64>("id")
             > sent.json()->getArray("items")->getObject(0)->getValue<Poco::Int64>("id"));
+    }
+
+    void anSmsDueInTheQuietHoursWaitsForTheMorning()
+    {
+        // 22:30 in Bucharest, inside the default 21:00-08:00.
+        ClinicFixture::Options o;
+        o.daemon = clinicDaemonOptions("records,scheduling,notifications");
+        o.daemon.config["clock.start"] = "2027-01-01T20:30:00Z";
+        o.daemon.config["rules.dir"] = world().files->file("rules");
+        o.daemon.config["notifications.sms.url"] = world().gateway->url();
+        o.accountPrefix = "quiet";
+        o.roles = {};
+        ClinicFixture c(o);
+        const auto practice = newPractice(c);
+        const auto patient = newPatient(c, "Ilie", "ro", "", "+40 711 000 501");
+        const auto id = book(c, practice, patient, "2027-01-11T10:00:00+02:00");
+        makeRemindersDue(c, id, 0);
+        CPPUNIT_ASSERT(pollUntil([&] { return c.count("notifications_outbox", smsWhere(id)) == 1; }));
+        auto row = outbox(c, smsWhere(id)).front();
+        CPPUNIT_ASSERT_EQUAL(std::string("queued"), row->getValue<std::string>("status"));
+        // 08:00 the next morning, local time.
+        CPPUNIT_ASSERT_EQUAL(std::string("2027-01-02T06:00:00Z"), row->getValue<std::string>("due_at"));
+        CPPUNIT_ASSERT(world().gateway->to("+40711000501").empty());
     }
 };
 
