@@ -322,6 +322,8 @@ Poco::JSON::Object::Ptr PatientDirectory::profile(std::int64_t patientId)
     out->set("birth_date", p->birthDate);
     out->set("sex", p->sex == "female" ? "F" : p->sex == "male" ? "M" : "X");
     out->set("language", p->language);
+    out->set("email", p->email);
+    out->set("phone", p->phone);
     Poco::JSON::Array::Ptr allergies = new Poco::JSON::Array;
     for (const auto& a : p->allergies)
         allergies->add(a);

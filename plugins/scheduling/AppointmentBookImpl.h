@@ -124,6 +124,9 @@ public:
     DirectoryCache& directory() { return _directory; }
 
 private:
+    // scheduling.appointment_actions.v1 runs the patient's own confirm and cancel.
+    friend class AppointmentActionsImpl;
+
     clinic::Host& _host;
     std::shared_ptr<clinic::records::PatientRegistry> _patients;
     prometheus::Counter* _created = nullptr;

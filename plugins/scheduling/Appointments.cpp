@@ -1,5 +1,6 @@
 #include "Appointments.h"
 #include "AppointmentBookImpl.h"
+#include "AppointmentActions.h"
 
 #include <chrono>
 #include <cstdio>
@@ -480,6 +481,8 @@ void AppointmentBook::start()
     // those with an appointment with them that was not cancelled.
     _impl->host().services().publish<clinic::CareRelationships>(
         clinic::kCareRelationshipService, std::static_pointer_cast<clinic::CareRelationships>(_impl));
+    _impl->host().services().publish<clinic::scheduling::AppointmentActions>(
+        clinic::scheduling::kAppointmentActionsService, makeAppointmentActions(_impl));
 }
 
 DirectoryCache& AppointmentBook::directory()

@@ -164,7 +164,7 @@ Traffic driveTraffic(HttpClient& client)
 Daemon::Options bookingDaemonOptions()
 {
     Daemon::Options o;
-    o.config["plugins.load"] = "metrics,records,scheduling";
+    o.config["plugins.load"] = "metrics,records,scheduling,notifications";
     o.config["log.level"] = "information";
     o.config["auth.rate_limit_per_minute"] = "0";
     o.config["clock.start"] = "2027-03-01T06:00:00Z";

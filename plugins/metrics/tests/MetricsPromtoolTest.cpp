@@ -44,12 +44,13 @@ void collectExprs(const Poco::Dynamic::Var& node, std::vector<std::string>& out)
 
 /// The metric names reserved in plugins/metrics/README.md for the parts of
 /// clinicd that do not serve them yet. The dashboard and the alerts may use them.
-const std::set<std::string> kReservedNames = {"clinicd_notifications_sent_total",
-    "clinicd_notifications_failed_total"};
+const std::set<std::string> kReservedNames = {};
 
-/// The scheduling plugin's families, served since booking landed.
-const std::set<std::string> kSchedulingNames = {"clinicd_bookings_total",
-    "clinicd_appointments_cancelled_total", "clinicd_appointments_no_show_total", "clinicd_waitlist_entries"};
+/// The scheduling and notifications plugins' families, served since they landed.
+const std::set<std::string> kSchedulingNames
+    = {"clinicd_bookings_total", "clinicd_appointments_cancelled_total", "clinicd_appointments_no_show_total",
+        "clinicd_waitlist_entries", "clinicd_notifications_total", "clinicd_notifications_outbox_messages",
+        "clinicd_notifications_oldest_queued_seconds"};
 
 /// The part of plugins/metrics/README.md between two headings.
 std::string section(const std::string& readme, const std::string& heading, const std::string& next)

@@ -25,7 +25,7 @@ public:
     /// What booking rules and notices need of a patient, or null when there
     /// is no such record: {"id", "first_name", "last_name", "birth_date"
     /// ("YYYY-MM-DD"), "sex" ("F", "M" or "X"), "language", "allergies"
-    /// [strings]}. Read on its own session; the caller audits the read.
+    /// [strings], "email" and "phone" (empty when not recorded)}. Read on its own session; the caller audits the read.
     virtual Poco::JSON::Object::Ptr profile(std::int64_t patientId) = 0;
 };
 
