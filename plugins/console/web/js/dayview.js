@@ -8,7 +8,7 @@ import { h, clear, option, field } from './dom.js';
 import { t, locale } from './i18n.js';
 import { get, all, post } from './api.js';
 import { directory, doctorById, serviceById, locationById, zoneOf, patient, patientName } from './directory.js';
-import { localTime, offsetName, todayAt, addDays, longDate, shortDate, isoWeekday, localDate } from './time.js';
+import { localTime, offsetName, todayAt, addDays, longDate, shortDate, isoWeekday, localDate, rowLabels } from './time.js';
 import { bookDialog, cancelDialog, rescheduleDialog } from './dialogs.js';
 
 const STATUS_ACTIONS = {
@@ -167,9 +167,8 @@ export function dayView(view, ctx) {
       for (const a of c.appointments) instants.add(Date.parse(a.start));
     }
     const rows = [...instants].sort((a, b) => a - b);
-    const labels = new Map();
-    for (const ms of rows) labels.set(localTime(ms, zone), (labels.get(localTime(ms, zone)) || 0) + 1);
-    const label = (ms) => (labels.get(localTime(ms, zone)) > 1 ? `${localTime(ms, zone)} (${offsetName(ms, zone)})` : localTime(ms, zone));
+    const labels = rowLabels(rows, zone);
+    const label = (ms) => labels.get(ms);
     const table = h('table', { class: 'agenda', 'aria-describedby': 'day-title' },
       h('caption', {}, `${loc ? loc.name : ''} · ${longDate(state.date, locale())}`),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('time')),

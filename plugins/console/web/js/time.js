@@ -70,3 +70,15 @@ export function shortDate(date, locale) {
   return new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' })
     .format(new Date(Date.UTC(y, m - 1, d)));
 }
+
+/// The agenda's row labels: each instant's wall-clock time at the zone, and
+/// where a DST change makes one wall-clock time happen twice (the autumn
+/// hour), both rows carry their offset ("03:30 (GMT+3)", "03:30 (GMT+2)").
+export function rowLabels(instants, zone) {
+  const count = new Map();
+  for (const ms of instants) count.set(localTime(ms, zone), (count.get(localTime(ms, zone)) || 0) + 1);
+  return new Map(instants.map((ms) => {
+    const text = localTime(ms, zone);
+    return [ms, count.get(text) > 1 ? `${text} (${offsetName(ms, zone)})` : text];
+  }));
+}
