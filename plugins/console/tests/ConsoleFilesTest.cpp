@@ -25,6 +25,7 @@ class ConsoleFilesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(refusesHiddenFilesDirectoriesAndUnknownTypes);
     CPPUNIT_TEST(headAnswersTheHeadersWithoutTheBody);
     CPPUNIT_TEST(theShippedConsoleHasNoInlineScriptOrStyle);
+    CPPUNIT_TEST(aMissingRootFailsThePluginByName);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -190,6 +191,21 @@ public:
             CPPUNIT_ASSERT_EQUAL(std::string("</script>"), page.substr(close + 1, 9));
             at = close;
         }
+    }
+
+    /// A wrong console.root is named in the log, the console is not served,
+    /// and the daemon serves the rest.
+    void aMissingRootFailsThePluginByName()
+    {
+        Daemon::Options o;
+        o.config["plugins.load"] = "console";
+        o.config["console.root"] = _site->file("no-such-folder");
+        Daemon other(o);
+        auto c = other.client();
+        CPPUNIT_ASSERT_EQUAL(404, c.get("/console/").status);
+        CPPUNIT_ASSERT_EQUAL(200, c.get("/health/live").status);
+        CPPUNIT_ASSERT(eventually(
+            [&] { return other.log().find("no-such-folder is not a directory") != std::string::npos; }));
     }
 
 private:

@@ -74,6 +74,12 @@ function waitlistCard(ctx) {
 
 function directoryCard(ctx) {
   const body = h('div', {});
+  const doctor = h('select', {}, directory.doctors.map((d) => option(d.id, d.name)));
+  const start = h('input', { type: 'datetime-local' });
+  const end = h('input', { type: 'datetime-local' });
+  const reason = h('input', { autocomplete: 'off' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const iso = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const load = async () => {
     const doctors = await Promise.all(directory.doctors.map(async (d) => {
       const full = await get(`/doctors/${d.id}`).catch(() => d);
@@ -81,13 +87,34 @@ function directoryCard(ctx) {
       return { d: full, off };
     }));
     const hours = (d) => (d.hours || []).map((p) => `${t(`weekday_${p.weekday}`)} ${p.start}–${p.end}`).join(', ');
+    const removeOff = (d, o) => h('button', { type: 'button', class: 'danger', 'aria-label': `${t('remove')}: ${d.name} ${o.start.slice(0, 16)}`,
+      onclick: async () => { await api('DELETE', `/doctors/${d.id}/time-off/${o.id}`).catch((e) => ctx.notify(errorText(e), true)); load(); } }, t('remove'));
     clear(body).append(
       h('h3', {}, t('locations')), table([t('name'), t('address'), t('timezone')], directory.locations.map((l) => [l.name, `${l.address || ''}, ${l.city || ''}`, l.timezone])),
       h('h3', {}, t('services')), table([t('name'), t('duration'), t('price')], directory.services.map((s) => [s.name, `${s.duration_min} min`, `${(s.price_minor / 100).toFixed(2)} ${s.currency}`])),
       h('h3', {}, t('doctors')), table([t('name'), t('specialty'), t('hours'), t('time_off')], doctors.map(({ d, off }) => [d.name, d.specialty, hours(d),
-        off.map((o) => `${o.start.slice(0, 16)} – ${o.end.slice(0, 16)} ${o.reason || ''}`).join('; ')])));
+        h('ul', { class: 'choices' }, off.map((o) => h('li', {}, `${o.start.slice(0, 16).replace('T', ' ')} – ${o.end.slice(0, 16).replace('T', ' ')} ${o.reason || ''} `, removeOff(d, o))))])));
   };
-  return { el: card('directory', t('directory'), body), load };
+  const add = async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    if (!start.value || !end.value) {
+      error.textContent = t('time_off_incomplete');
+      return;
+    }
+    try {
+      await post(`/doctors/${doctor.value}/time-off`, { start: iso(start.value), end: iso(end.value), reason: reason.value.trim() });
+      load();
+    } catch (err) {
+      error.textContent = errorText(err);
+    }
+  };
+  return {
+    el: card('directory', t('directory'), body, h('form', { class: 'stack', onsubmit: add, novalidate: true },
+      h('h3', {}, t('add_time_off')), field('off-doctor', t('doctor'), doctor), field('off-start', t('start'), start),
+      field('off-end', t('end'), end), field('off-reason', t('reason'), reason), error, h('button', { type: 'submit' }, t('add_time_off')))),
+    load,
+  };
 }
 
 function notificationsCard(ctx) {
@@ -116,7 +143,7 @@ function prescriptionsCard(ctx) {
 export function extrasView(view, ctx) {
   const cards = h('div', { class: 'cards' });
   const parts = [waitlistCard(ctx)];
-  if (ctx.user.role === 'admin') parts.push(directoryCard(ctx));
+  if (ctx.user.role === 'admin' || ctx.user.role === 'receptionist') parts.push(directoryCard(ctx));
   view.append(h('section', { 'aria-labelledby': 'extras-title', id: 'view-extras' }, h('h1', { id: 'extras-title' }, t('nav_extras')), cards));
   let extended = false;
   const refresh = async () => {
