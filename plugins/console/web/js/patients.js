@@ -4,7 +4,7 @@
 // a refusal shows as a note, not as a broken screen.
 
 import { h, clear, field } from './dom.js';
-import { t, locale } from './i18n.js';
+import { t } from './i18n.js';
 import { get, all } from './api.js';
 import { patientName, doctorById, serviceById, zoneOf } from './directory.js';
 import { registerForm, errorText } from './dialogs.js';
