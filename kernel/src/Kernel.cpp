@@ -18,6 +18,7 @@
 #include "clinic/Json.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
+#include "events/EventStreamRoute.h"
 #include "host/PluginServices.h"
 #include "version.h"
 
@@ -188,6 +189,8 @@ Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
 
 Kernel::~Kernel()
 {
+    if (_changeFeed)
+        _changeFeed->stop();
     if (_jobs)
         _jobs->stop();
     _http.reset();
@@ -221,6 +224,13 @@ void Kernel::openDatabase(bool migrate)
         int ran = migrator.apply("kernel", kernelMigrations());
         if (ran)
             _log.information("kernel: applied %d migration(s)", ran);
+        // The change log versions on its own, so it never races the other
+        // kernel tables for a version number.
+        ran = migrator.apply("kernel.events", ChangeLog::migrations());
+        if (ran)
+            _log.information("kernel.events: applied %d migration(s)", ran);
+        _changeLog = std::make_unique<ChangeLog>(*_db, *_clock);
+        _events->recordTo(_changeLog.get());
     }
     addReadinessCheck("database", [this] { return _db->check(); });
     // Plugins reach these through Host::audit() and Host::access() from start().
@@ -231,6 +241,40 @@ void Kernel::openDatabase(bool migrate)
     jobs.pollMs = _config->getInt("jobs.poll_ms");
     jobs.leaseSeconds = _config->getInt("jobs.lease_seconds");
     _jobs = std::make_unique<JobQueueImpl>(*_db, *_clock, jobs);
+    if (_changeLog) {
+        // Retention: each run deletes what is older than events.change_log_days
+        // and schedules the next for the following hour; a durable job, so it
+        // runs once across daemons and survives restarts.
+        JobOptions once;
+        once.maxAttempts = 3;
+        _jobs->registerAs(
+            "kernel", "kernel.change_log.prune",
+            [this](const Job& job, Transaction& tx) {
+                const auto keep = std::chrono::hours(24) * _config->getInt("events.change_log_days");
+                const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    (_clock->now() - keep).time_since_epoch())
+                                        .count();
+                const std::size_t deleted = _changeLog->pruneBefore(tx, cutoff);
+                if (deleted)
+                    _log.information("change log: pruned %z row(s) older than %d day(s)", deleted,
+                        _config->getInt("events.change_log_days"));
+                // The chain goes on from this run's hour, not from now, so a
+                // run that came early does not collide with its successor's key.
+                scheduleChangeLogPrune(tx, job.payload->optValue<Poco::Int64>("hour", 0) + 1);
+            },
+            once);
+    }
+}
+
+void Kernel::scheduleChangeLogPrune(Transaction& tx, std::int64_t hour)
+{
+    if (hour <= 1)
+        hour = std::chrono::duration_cast<std::chrono::hours>(_clock->now().time_since_epoch()).count();
+    auto payload = makeObject();
+    payload->set("hour", static_cast<Poco::Int64>(hour));
+    _jobs->schedule(tx, "kernel.change_log.prune", payload,
+        std::chrono::system_clock::time_point(std::chrono::hours(hour)),
+        "kernel:change_log.prune:" + std::to_string(hour));
 }
 
 void Kernel::loadPlugins()
@@ -275,6 +319,8 @@ std::map<std::string, int> Kernel::pendingMigrations()
     }
     out["kernel"] = tableExists ? migrator.pending("kernel", kernelMigrations())
                                 : static_cast<int>(kernelMigrations().size());
+    out["kernel.events"] = tableExists ? migrator.pending("kernel.events", ChangeLog::migrations())
+                                       : static_cast<int>(ChangeLog::migrations().size());
     for (PluginRecord* p : _plugins->startOrder()) {
         auto migrations = p->instance->migrations();
         out[p->name]
@@ -528,19 +574,52 @@ void Kernel::startHttp()
     _http = std::make_unique<HttpService>(_router, *_registry, options);
     _http->setAuthenticator([this](Request& request) { _identity->authenticate(request); });
     _http->setDeniedHook([this](const Request& request) { auditRefusedRole(request); });
+    startChangeFeed();
     _http->start();
     _log.information("serving %s on %s:%d (%d routes)", std::string(_http->secure() ? "HTTPS" : "HTTP"),
         options.address, _http->port(), static_cast<int>(_router.routes().size()));
 }
 
+void Kernel::startChangeFeed()
+{
+    if (!_changeLog)
+        return;
+    FeedSettings settings;
+    settings.pollMs = _config->getInt("events.poll_ms");
+    settings.maxStreams = _config->getInt("events.max_streams");
+    settings.maxStreamsPerUser = _config->getInt("events.max_streams_per_user");
+    settings.sessionCheckSeconds = _config->getInt("events.session_check_seconds");
+    settings.clinicalRoles.clear();
+    for (const auto& role : splitList(_config->getString("access.clinical_roles")))
+        settings.clinicalRoles.insert(role);
+    _changeFeed = std::make_unique<ChangeFeed>(*_changeLog, *_clock, *_registry, settings,
+        [this](const std::string& sessionId, std::int64_t userId) {
+            return _identity->sessionLive(sessionId, userId);
+        });
+    addRoute(eventStreamRoute(*_changeFeed, *_identity), "kernel");
+    ChangeFeed* feed = _changeFeed.get();
+    _events->onRecorded([feed] { feed->wake(); });
+    _changeFeed->start();
+}
+
 void Kernel::startJobs()
 {
+    if (_changeLog && _jobs) {
+        try {
+            _db->transact([this](Transaction& tx) { scheduleChangeLogPrune(tx, 0); });
+        } catch (const Poco::Exception& e) {
+            _log.error("cannot schedule the change log's retention: %s", e.displayText());
+        }
+    }
     if (_jobs && _config->getInt("jobs.workers") > 0)
         _jobs->start();
 }
 
 void Kernel::shutdown()
 {
+    // Open event streams end first, so the HTTP drain does not wait on them.
+    if (_changeFeed)
+        _changeFeed->stop();
     // Before plugins stop: a running job finishes (its handler is plugin
     // code); claimed jobs not yet started go back to the queue.
     if (_jobs)

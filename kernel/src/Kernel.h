@@ -18,6 +18,8 @@
 #include "auth/IdentityService.h"
 #include "clinic/Host.h"
 #include "db/DatabaseImpl.h"
+#include "events/ChangeFeed.h"
+#include "events/ChangeLog.h"
 #include "events/EventBusImpl.h"
 #include "host/PluginManager.h"
 #include "host/ServiceTable.h"
@@ -119,6 +121,10 @@ private:
     std::string publicReadinessDetail(const std::string& check) const;
     void noteReadiness(const std::string& check, const ReadinessResult& result);
     void updatePluginMetrics();
+    void startChangeFeed();
+    /// Schedules the change log's retention run for the start of hour
+    /// (hours since the epoch; 0: this hour), idempotent per hour.
+    void scheduleChangeLogPrune(Transaction& tx, std::int64_t hour);
 
     Poco::AutoPtr<Poco::Util::LayeredConfiguration> _config;
     Poco::Logger& _log;
@@ -142,6 +148,8 @@ private:
     std::chrono::system_clock::time_point _startedAt;
     std::unique_ptr<KernelMetrics> _kernelMetrics;
     std::unique_ptr<rules::RuleEngineImpl> _rules;
+    std::unique_ptr<ChangeLog> _changeLog;
+    std::unique_ptr<ChangeFeed> _changeFeed;
     // Last, so they go first: their handlers live in the plugins' libraries.
     std::unique_ptr<EventBusImpl> _events;
     std::unique_ptr<JobQueueImpl> _jobs;

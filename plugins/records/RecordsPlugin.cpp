@@ -76,6 +76,10 @@ std::int64_t readInstant(clinic::FieldReader& in, const std::string& field, std:
 void RecordsPlugin::start(clinic::Host& host)
 {
     _host = &host;
+    // A new record shows on the live stream as its id only: reception
+    // registers patients, so every staff role may see that one was made.
+    host.events().declare(
+        "patient.created", clinic::EventVisibility {clinic::EventAudience::Schedule, {"patient_id"}});
     _patients = std::make_shared<PatientDirectory>(host);
     _maxDocumentBytes
         = static_cast<std::size_t>(host.config().getInt64("records.max_document_bytes", 10 * 1024 * 1024));

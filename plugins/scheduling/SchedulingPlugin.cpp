@@ -44,6 +44,22 @@ std::string readFileText(const std::string& path)
 void SchedulingPlugin::start(clinic::Host& host)
 {
     _host = &host;
+    // What the live stream may show of each event: ids, instants and
+    // statuses, to every staff role and the patient concerned (no notes, no
+    // fee). The README's Events table lists the full payloads.
+    const std::vector<std::string> appointment = {"appointment_id", "patient_id", "doctor_id", "service_id",
+        "location_id", "start_utc", "end_utc", "status", "sequence", "series_id"};
+    auto withFields = [&appointment](std::vector<std::string> more) {
+        more.insert(more.begin(), appointment.begin(), appointment.end());
+        return clinic::EventVisibility {clinic::EventAudience::Schedule, std::move(more)};
+    };
+    host.events().declare("appointment.booked", withFields({}));
+    host.events().declare("appointment.status_changed", withFields({"from"}));
+    host.events().declare("appointment.cancelled", withFields({"from"}));
+    host.events().declare("appointment.rescheduled", withFields({"old_start_utc", "old_end_utc"}));
+    host.events().declare("waitlist.offered",
+        clinic::EventVisibility {clinic::EventAudience::Schedule,
+            {"waitlist_id", "patient_id", "doctor_id", "service_id", "start_utc", "end_utc"}});
     namespace roles = clinic::roles;
     using clinic::Contract;
     using clinic::listOf;

@@ -156,6 +156,12 @@ void IdentityService::authenticate(Request& request)
     request.caller = *caller;
 }
 
+bool IdentityService::sessionLive(const std::string& sessionId, Poco::Int64 userId)
+{
+    Poco::Data::Session session = _db.session();
+    return _sessions.caller(session, sessionId, userId).has_value();
+}
+
 Response IdentityService::tokens(
     const Caller& user, const std::string& sessionId, const std::string& refreshToken, int status)
 {

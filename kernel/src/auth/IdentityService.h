@@ -35,6 +35,12 @@ public:
     /// (429 when the token's per-minute budget is spent).
     void authenticate(Request& request);
 
+    /// The claims of an authenticated request's bearer token (an event
+    /// stream outlives its request and ends when the token expires).
+    std::optional<AccessClaims> bearerClaims(const Request& request) const;
+    /// True while the session is unrevoked and its user active.
+    bool sessionLive(const std::string& sessionId, Poco::Int64 userId);
+
 private:
     Response login(Request& request);
     Response refresh(Request& request);
@@ -50,7 +56,6 @@ private:
     /// The token pair and user a login, refresh or registration answers with.
     Response tokens(
         const Caller& user, const std::string& sessionId, const std::string& refreshToken, int status);
-    std::optional<AccessClaims> bearerClaims(const Request& request) const;
     Poco::Int64 nowSeconds() const;
 
     Database& _db;

@@ -106,6 +106,17 @@ std::vector<SettingSpec> makeCatalogue()
             "how often an idle worker looks for due jobs (a job scheduled here wakes it at once)"},
         {"jobs.lease_seconds", "60", T::Integer, 1, 86400, {},
             "how long a claimed job is reserved; a job whose daemon died runs again after this"},
+        {"events.change_log_days", "7", T::Integer, 1, 3650, {},
+            "days the change log keeps; an event stream resuming from further back is told to reload"},
+        {"events.poll_ms", "250", T::Integer, 10, 10000, {},
+            "how often the live feed reads the change log for other daemons' changes (this daemon's wake "
+            "it)"},
+        {"events.max_streams", "500", T::Integer, 1, 100000, {},
+            "open event streams per daemon; beyond it 503 TOO_MANY_STREAMS"},
+        {"events.max_streams_per_user", "8", T::Integer, 1, 1000, {},
+            "open event streams per account; beyond it 429 RATE_LIMITED"},
+        {"events.session_check_seconds", "15", T::Integer, 1, 3600, {},
+            "how often an open stream checks that its session is unrevoked and its account active"},
     };
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -8,6 +10,7 @@
 #include <Poco/Logger.h>
 
 #include "clinic/Events.h"
+#include "events/ChangeLog.h"
 
 namespace clinic {
 
@@ -23,6 +26,13 @@ public:
         subscribeAs("kernel", pattern, std::move(handler));
     }
     void subscribeAs(const std::string& owner, const std::string& pattern, EventHandler handler);
+    void declare(const std::string& type, EventVisibility visibility) override;
+
+    /// From now on publish() also writes each event's change-log row through
+    /// the publisher's transaction and, once it commits, calls committed (the
+    /// live feed's wake-up). Set once, before any plugin starts.
+    void recordTo(ChangeLog* log);
+    void onRecorded(std::function<void()> committed);
 
     /// Delivers now, on this thread (publish() calls it after the commit).
     void deliver(const Event& event);
@@ -42,6 +52,9 @@ private:
     using List = std::vector<std::shared_ptr<const Subscription>>;
 
     Poco::Logger& _log;
+    ChangeLog* _changeLog = nullptr;
+    std::shared_ptr<std::function<void()>> _recorded;
+    std::map<std::string, EventVisibility> _declared;
     std::mutex _mutex;
     // Copied on write so delivery runs without the lock: a subscriber may
     // publish or subscribe itself.
@@ -59,13 +72,15 @@ public:
     }
     void publish(Transaction& tx, Event event) override { _bus.publish(tx, std::move(event)); }
     void subscribe(const std::string& pattern, EventHandler handler) override;
-    /// Hands the staged subscriptions to the bus.
+    void declare(const std::string& type, EventVisibility visibility) override;
+    /// Hands the staged subscriptions and declarations to the bus.
     void commit();
 
 private:
     EventBusImpl& _bus;
     std::string _owner;
     std::vector<std::pair<std::string, EventHandler>> _staged;
+    std::vector<std::pair<std::string, EventVisibility>> _declared;
 };
 
 } // namespace clinic

@@ -33,6 +33,11 @@ std::string StreamChannel::format(const std::string& event, const std::string& d
     return out + "\n";
 }
 
+std::string StreamChannel::format(std::int64_t id, const std::string& event, const std::string& data)
+{
+    return "id: " + std::to_string(id) + "\n" + format(event, data);
+}
+
 void StreamChannel::queue(const std::string& bytes)
 {
     // The wake-up is sent under the lock, so detach() (which clears it) cannot
@@ -50,6 +55,14 @@ bool StreamChannel::send(const std::string& event, const std::string& data)
     if (!connected())
         return false;
     queue(format(event, data));
+    return connected();
+}
+
+bool StreamChannel::sendWithId(std::int64_t id, const std::string& event, const std::string& data)
+{
+    if (!connected())
+        return false;
+    queue(format(id, event, data));
     return connected();
 }
 

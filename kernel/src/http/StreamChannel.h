@@ -18,6 +18,9 @@ public:
     StreamChannel(std::uint64_t connection, std::function<void(std::uint64_t)> wake);
 
     bool send(const std::string& event, const std::string& data) override;
+    /// The same with an id: line, which the client sends back as
+    /// Last-Event-ID when it reconnects.
+    bool sendWithId(std::int64_t id, const std::string& event, const std::string& data);
     bool connected() const override;
     void close() override;
 
@@ -30,6 +33,7 @@ public:
 
     /// One event in text/event-stream framing.
     static std::string format(const std::string& event, const std::string& data);
+    static std::string format(std::int64_t id, const std::string& event, const std::string& data);
 
 private:
     void queue(const std::string& bytes);
