@@ -200,6 +200,30 @@ def css(driver, selector):
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def click(driver, selector, timeout=10):
+    """Clicks the first match, finding it again if a redraw replaced it."""
+    def go(d):
+        found = css(d, selector)
+        if not found:
+            return False
+        found[0].click()
+        return True
+    wait(driver, go, timeout, f"click {selector}")
+
+
+def texts(driver, selector):
+    """The text of every match, read in one step (a redraw cannot interleave)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText);", selector)
+
+
+def rendered(driver, selector):
+    """How many matches are rendered (not display:none), in one step."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].filter(e => e.getClientRects().length > 0).length;",
+        selector)
+
+
 def sign_in(driver, base, username):
     driver.get(base + "/console/")
     wait(driver, lambda d: d.find_element(By.ID, "username").is_displayed(), message="sign-in form")
@@ -446,7 +470,7 @@ def run(daemon, drivers, screens, axe_source):
     two.execute_script("window.__noReload = true;")
     # With the keyboard alone, as at the reception desk: Enter on the slot,
     # type and Enter to search, Space to choose, Enter to book.
-    slot(one, first).send_keys(Keys.ENTER)
+    wait(one, lambda d: slot(d, first).send_keys(Keys.ENTER) or True, 10, "Enter on the free slot")
     dialog = wait(one, lambda d: css(d, "dialog[open]"), 5, "the booking dialog")[0]
     assert one.switch_to.active_element.get_attribute("id") == "book-service", "focus did not move into the dialog"
     box = dialog.find_element(By.ID, "patient-query")
@@ -483,14 +507,14 @@ def run(daemon, drivers, screens, axe_source):
 
     # Cancel with a reason on terminal one; terminal two shows it cancelled.
     target = f'.appt[data-appointment-id="{appointment_id}"]'
-    one.find_element(By.CSS_SELECTOR, f'{target} button[data-action="cancel"]').click()
+    click(one, f'{target} button[data-action="cancel"]')
     wait(one, lambda d: css(d, "dialog[open] #cancel-reason"), 5, "the cancel dialog")
     one.find_element(By.ID, "cancel-reason").send_keys("Patient called: travelling")
     one.find_element(By.ID, "cancel-submit").click()
     for d in (one, two):
         wait(d, lambda x: css(x, target) and x.find_element(By.CSS_SELECTOR, target).get_attribute("data-status") == "cancelled",
              10, "the appointment cancelled")
-    assert "Patient called: travelling" in one.find_element(By.CSS_SELECTOR, target).text
+    assert "Patient called: travelling" in texts(one, target)[0]
     status, _, raw = daemon.call("GET", f"/api/v1/appointments/{appointment_id}", token=daemon.admin())
     assert json.loads(raw)["cancel_reason"] == "Patient called: travelling", raw
     log("ok: cancelled with a reason, seen on both terminals")
@@ -499,7 +523,7 @@ def run(daemon, drivers, screens, axe_source):
     contested = day_slots[2]["start"]
     for d in (one, two):
         wait(d, lambda x: slot(x, contested) is not None, 10, "the contested slot")
-        slot(d, contested).click()
+        click(d, f'button.slot[data-start="{contested}"]')
         choose_patient(d, "Vlăduțescu")
     one.find_element(By.ID, "book-submit").click()
     wait(one, lambda d: not css(d, "dialog[open]"), 10, "terminal one booked the contested slot")
@@ -518,17 +542,17 @@ def run(daemon, drivers, screens, axe_source):
     # Romanian.
     Select(one.find_element(By.ID, "lang")).select_by_value("ro")
     wait(one, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ro", 5)
-    wait(one, lambda d: any(a.text == "Zi" for a in css(d, "#nav a")), 10, "the Romanian navigation")
+    wait(one, lambda d: "Zi" in texts(d, "#nav a"), 10, "the Romanian navigation")
     wait_slots(one)
     assert one.find_element(By.ID, "signout").text == "Ieșire"
-    assert any("Anulată" in b.text for b in css(one, ".badge")), "no Romanian status in the agenda"
+    wait(one, lambda d: "Anulată" in texts(d, ".badge"), 10, "a Romanian status in the agenda")
     screens.save(one, "05-day-view-ro")
     # The day's list as it prints: no controls, no empty slots, the appointments.
     one.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
-        assert not one.find_element(By.CSS_SELECTOR, ".toolbar").is_displayed(), "the toolbar prints"
-        assert not [b for b in css(one, "button") if b.is_displayed()], "buttons print"
-        assert any(a.is_displayed() for a in css(one, ".appt")), "the appointments do not print"
+        assert rendered(one, ".toolbar") == 0, "the toolbar prints"
+        assert rendered(one, "button") == 0, "buttons print"
+        assert rendered(one, ".appt") > 0, "the appointments do not print"
         screens.save(one, "05-day-list-print")
     finally:
         one.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
@@ -549,7 +573,7 @@ def run(daemon, drivers, screens, axe_source):
     one.get(daemon.base + "/console/#/patients")
     box = wait(one, lambda d: css(d, "#patients-query"), 10)[0]
     box.send_keys("Vlăduțescu" + Keys.ENTER)
-    wait(one, lambda d: css(d, "#patient-list button[data-patient-id]"), 10)[0].click()
+    click(one, "#patient-list button[data-patient-id]")
     wait(one, lambda d: css(d, "#record-title"), 10, "the record summary")
     screens.save(one, "07-patient-ro")
     check_accessibility(one, axe_source, "patients")
@@ -570,11 +594,11 @@ def run(daemon, drivers, screens, axe_source):
     wait(two, lambda d: css(d, f'#mine-list tr[data-appointment-id="{mine["id"]}"]'), 10, "the patient's appointment")
     page = two.find_element(By.TAG_NAME, "body").text
     assert "Străinescu" not in page and "Matei" not in page, "the patient sees another patient"
-    rows = css(two, "#mine-list tr[data-appointment-id]")
-    shown_ids = {r.get_attribute("data-appointment-id") for r in rows}
+    shown_ids = set(two.execute_script(
+        "return [...document.querySelectorAll('#mine-list tr[data-appointment-id]')].map(r => r.dataset.appointmentId);"))
     own = {str(a["id"]) for a in daemon.json("GET", f"/api/v1/appointments?patient_id={ioana['id']}&limit=500", token=daemon.admin())["items"]}
     assert shown_ids <= own, f"the patient sees appointments {shown_ids - own} that are not theirs"
-    assert [a.text for a in css(two, "#nav a")] == ["My appointments"], "a patient has staff screens"
+    assert texts(two, "#nav a") == ["My appointments"], "a patient has staff screens"
     two.get(daemon.base + "/console/#/patients")
     wait(two, lambda d: "#/mine" in d.current_url, 10, "a staff screen refused to a patient")
     probe = two.execute_async_script(
@@ -599,7 +623,7 @@ def run(daemon, drivers, screens, axe_source):
     two.get(daemon.base + "/console/#/patients")
     box = wait(two, lambda d: css(d, "#patients-query"), 10)[0]
     box.send_keys("Vlăduțescu" + Keys.ENTER)
-    wait(two, lambda d: css(d, "#patient-list button[data-patient-id]"), 10)[0].click()
+    click(two, "#patient-list button[data-patient-id]")
     wait(two, lambda d: css(d, "#record-title") and "Penicilină" in d.find_element(By.ID, "patient-record").text, 10,
          "the record summary with the allergy")
     screens.save(two, "12-doctor-record")
