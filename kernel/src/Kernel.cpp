@@ -263,6 +263,10 @@ void Kernel::openDatabase(bool migrate)
                 scheduleChangeLogPrune(tx, job.payload->optValue<Poco::Int64>("hour", 0) + 1);
             },
             once);
+        // The chain starts with this daemon's first recorded change (a
+        // database nothing publishes to needs no pruning); idempotent per
+        // hour, so daemons and restarts join the chain instead of forking it.
+        _changeLog->armRetention([this](Transaction& tx) { scheduleChangeLogPrune(tx, 0); });
     }
 }
 
@@ -604,13 +608,6 @@ void Kernel::startChangeFeed()
 
 void Kernel::startJobs()
 {
-    if (_changeLog && _jobs) {
-        try {
-            _db->transact([this](Transaction& tx) { scheduleChangeLogPrune(tx, 0); });
-        } catch (const Poco::Exception& e) {
-            _log.error("cannot schedule the change log's retention: %s", e.displayText());
-        }
-    }
     if (_jobs && _config->getInt("jobs.workers") > 0)
         _jobs->start();
 }

@@ -33,11 +33,16 @@ public:
         const std::string body = R"({"kind":"jobstest.record","prefix":"bench-","delay_ms":3000,"count":)"
             + std::to_string(n) + "}";
         CPPUNIT_ASSERT_EQUAL(n, scheduleJobs(daemon, body));
-        CPPUNIT_ASSERT(
-            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == n; },
-                std::chrono::seconds(600)));
+        CPPUNIT_ASSERT(eventually(
+            [&] {
+                return db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'done'")
+                    == n;
+            },
+            std::chrono::seconds(600)));
         const double seconds
-            = static_cast<double>(db.scalar("SELECT MAX(done_at) - MIN(run_at) FROM jobs")) / 1000.0;
+            = static_cast<double>(
+                  db.scalar("SELECT MAX(done_at) - MIN(run_at) FROM jobs WHERE kind LIKE 'jobstest.%'"))
+            / 1000.0;
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(n), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
         std::cout << "\njobs_throughput backend=" << backend() << " jobs=" << n
                   << " workers=2 seconds=" << seconds << " jobs_per_second=" << static_cast<int>(n / seconds)

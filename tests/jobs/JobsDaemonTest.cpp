@@ -36,7 +36,8 @@ public:
         first.signal(SIGKILL);
         CPPUNIT_ASSERT_EQUAL(128 + SIGKILL, first.waitExit(10));
         const auto ranBefore = db.scalar("SELECT COUNT(*) FROM jobstest_runs");
-        const auto heldByTheDead = db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'");
+        const auto heldByTheDead
+            = db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'running'");
         std::cout << "\n  killed after " << ranBefore << " of 200 jobs; " << heldByTheDead
                   << " were leased to the killed daemon" << std::endl;
         CPPUNIT_ASSERT_MESSAGE("the kill must land mid-run", ranBefore < 200);
@@ -45,16 +46,19 @@ public:
         options.dataDir = first.dataDir();
         options.dbUrl = first.dbUrl();
         Daemon second(options);
-        CPPUNIT_ASSERT(
-            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 200; },
-                std::chrono::seconds(60)));
+        CPPUNIT_ASSERT(eventually(
+            [&] {
+                return db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'done'")
+                    == 200;
+            },
+            std::chrono::seconds(60)));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(200), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(200), db.scalar("SELECT COUNT(DISTINCT job_id) FROM jobstest_runs"));
         // No attempt failed: a second run would have hit the UNIQUE job_id.
-        CPPUNIT_ASSERT_EQUAL(
-            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE last_error IS NOT NULL"));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
-            db.scalar("SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS"
+            db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND last_error IS NOT NULL"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
+            db.scalar("SELECT COUNT(*) FROM jobs j WHERE j.kind LIKE 'jobstest.%' AND NOT EXISTS"
                       " (SELECT 1 FROM jobstest_runs r WHERE r.job_id = j.id)"));
         CPPUNIT_ASSERT_EQUAL(200 - ranBefore, db.runsByDaemon()["second"]);
     }
@@ -74,21 +78,26 @@ public:
         CPPUNIT_ASSERT(workersStopped != std::string::npos);
         // Nothing is left leased to the stopped daemon, and nothing it
         // finished was lost.
-        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
+            db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'running'"));
         const auto ran = db.scalar("SELECT COUNT(*) FROM jobstest_runs");
-        CPPUNIT_ASSERT_EQUAL(ran, db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'"));
+        CPPUNIT_ASSERT_EQUAL(
+            ran, db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'done'"));
         CPPUNIT_ASSERT(ran < 40);
 
         auto again = jobsDaemonOptions("second");
         again.dataDir = first.dataDir();
         again.dbUrl = first.dbUrl();
         Daemon second(again);
-        CPPUNIT_ASSERT(
-            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 40; },
-                std::chrono::seconds(30)));
+        CPPUNIT_ASSERT(eventually(
+            [&] {
+                return db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'done'")
+                    == 40;
+            },
+            std::chrono::seconds(30)));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(40), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
-        CPPUNIT_ASSERT_EQUAL(
-            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE last_error IS NOT NULL"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
+            db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND last_error IS NOT NULL"));
     }
 
     void failingJobRetriesThenFailsWithItsLastError()
@@ -99,13 +108,18 @@ public:
         JobsDatabase db(daemon.dbUrl());
         CPPUNIT_ASSERT_EQUAL(1, scheduleJobs(daemon, R"({"kind":"jobstest.flaky","prefix":"flaky-"})"));
         // Backoff 0.2 s then 0.4 s: failed after the third attempt.
-        CPPUNIT_ASSERT(
-            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; },
-                std::chrono::seconds(20)));
-        CPPUNIT_ASSERT_EQUAL(Poco::Int64(3), db.scalar("SELECT attempts FROM jobs"));
+        CPPUNIT_ASSERT(eventually(
+            [&] {
+                return db.scalar(
+                           "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'failed'")
+                    == 1;
+            },
+            std::chrono::seconds(20)));
+        CPPUNIT_ASSERT_EQUAL(
+            Poco::Int64(3), db.scalar("SELECT attempts FROM jobs WHERE kind LIKE 'jobstest.%'"));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(1),
-            db.scalar(
-                "SELECT COUNT(*) FROM jobs WHERE last_error = 'flaky attempt 3' AND done_at IS NOT NULL"));
+            db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND last_error = 'flaky "
+                      "attempt 3' AND done_at IS NOT NULL"));
         CPPUNIT_ASSERT(daemon.log().find("failed after 3 attempt(s): flaky attempt 3") != std::string::npos);
         // The gauges are read at scrape time.
         const std::string metrics = daemon.client().get("/metrics").body;
@@ -125,12 +139,16 @@ public:
             3, scheduleJobs(daemon, R"({"kind":"jobstest.record","count":3,"prefix":"dup-"})"));
         CPPUNIT_ASSERT_EQUAL(
             1, scheduleJobs(daemon, R"({"kind":"jobstest.record","count":4,"prefix":"dup-"})"));
-        CPPUNIT_ASSERT(
-            eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 4; }));
+        CPPUNIT_ASSERT(eventually([&] {
+            return db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND state = 'done'")
+                == 4;
+        }));
         // The rolled-back jobs never existed, so nothing can run them.
-        CPPUNIT_ASSERT_EQUAL(Poco::Int64(4), db.scalar("SELECT COUNT(*) FROM jobs"));
         CPPUNIT_ASSERT_EQUAL(
-            Poco::Int64(0), db.scalar("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'gone-%'"));
+            Poco::Int64(4), db.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%'"));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(0),
+            db.scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'jobstest.%' AND idempotency_key LIKE 'gone-%'"));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(4), db.scalar("SELECT COUNT(*) FROM jobstest_runs"));
         // Events: the two committed schedule requests, not the rolled-back one.
         auto r = daemon.client().get("/api/v1/jobstest/events");

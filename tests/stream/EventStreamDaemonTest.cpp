@@ -21,6 +21,7 @@ StreamWorld& world()
     static StreamWorld w([] {
         ClinicFixture::Options o;
         o.daemon = streamDaemonOptions();
+        o.daemon.config["plugins.load"] = "records,scheduling,metrics";
         o.accountPrefix = "stream";
         return o;
     }());
@@ -35,6 +36,16 @@ const std::string& token(const std::string& role)
 int port()
 {
     return world().clinic().daemon().port();
+}
+
+/// The value of an unlabelled sample in the /metrics text (-1 if absent).
+double metric(const std::string& name)
+{
+    const std::string text = world().clinic().client().get("/metrics").body;
+    const auto at = text.find("\n" + name + " ");
+    if (at == std::string::npos)
+        return -1;
+    return std::stod(text.substr(at + name.size() + 2));
 }
 
 bool hasBooking(const std::vector<StreamEvent>& events, std::int64_t appointment)
@@ -57,6 +68,7 @@ class EventStreamDaemonTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aReceptionistStreamCarriesNoClinicalDetail);
     CPPUNIT_TEST(aResumePointThePrunedLogNoLongerHoldsAsksForAReload);
     CPPUNIT_TEST(theRetentionJobPrunesRowsOlderThanTheConfiguredDays);
+    CPPUNIT_TEST(theMetricsCountStreamsAndDeliveries);
     CPPUNIT_TEST(aStreamNeedsAToken);
     CPPUNIT_TEST(aMalformedLastEventIdIsRefused);
     CPPUNIT_TEST_SUITE_END();
@@ -219,6 +231,24 @@ public:
         CPPUNIT_ASSERT(eventually([&] {
             return clinic.count("jobs", "kind = 'kernel.change_log.prune' AND state = 'queued'") == 1;
         }));
+    }
+
+    void theMetricsCountStreamsAndDeliveries()
+    {
+        const double deliveredBefore = metric("clinicd_events_delivered_total");
+        CPPUNIT_ASSERT(deliveredBefore >= 0);
+        CPPUNIT_ASSERT(metric("clinicd_change_log_lag_seconds") >= 0);
+        {
+            StreamClient a(port(), token("receptionist"));
+            StreamClient b(port(), token("doctor"));
+            CPPUNIT_ASSERT(a.waitOpened() && b.waitOpened());
+            CPPUNIT_ASSERT(eventually([] { return metric("clinicd_event_streams_open") == 2; }));
+            const auto appointment = world().book(world().otherPatient());
+            CPPUNIT_ASSERT(a.waitFor([&](const auto& events) { return hasBooking(events, appointment); }));
+            CPPUNIT_ASSERT(b.waitFor([&](const auto& events) { return hasBooking(events, appointment); }));
+            CPPUNIT_ASSERT(metric("clinicd_events_delivered_total") >= deliveredBefore + 2);
+        }
+        CPPUNIT_ASSERT(eventually([] { return metric("clinicd_event_streams_open") == 0; }));
     }
 
     void aStreamNeedsAToken()

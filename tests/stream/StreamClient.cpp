@@ -84,6 +84,7 @@ void StreamClient::parse()
         const std::string block = _raw.substr(_parsed, end - _parsed);
         _parsed = end + 2;
         StreamEvent e;
+        e.arrived = std::chrono::steady_clock::now();
         bool any = false;
         std::size_t start = 0;
         while (start <= block.size()) {

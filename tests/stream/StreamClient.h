@@ -25,6 +25,8 @@ struct StreamEvent {
     std::optional<std::int64_t> id;
     std::string type;
     std::string data;
+    /// When the event's last byte arrived.
+    std::chrono::steady_clock::time_point arrived;
     /// data parsed as a JSON object.
     Poco::JSON::Object::Ptr json() const;
 };

@@ -112,6 +112,17 @@ void ChangeLog::append(Transaction& tx, const Event& event)
                     kept->set(key, event.payload->get(key));
         } else {
             // Unknown type: only its integer ids, seen only by its patient.
+            // Said once per type, so a plugin that forgot to declare hears of it.
+            bool first = false;
+            {
+                std::lock_guard<std::mutex> lock(_mutex);
+                first = _undeclaredSeen.insert(event.type).second;
+            }
+            if (first)
+                Poco::Logger::get("clinicd.events")
+                    .warning("event %s has no declared visibility: the live stream shows it to its patient"
+                             " only, with its ids (EventBus::declare)",
+                        event.type);
             for (const auto& [key, value] : *event.payload)
                 if (isIdKey(key) && value.isInteger())
                     kept->set(key, value);
@@ -146,6 +157,22 @@ void ChangeLog::append(Transaction& tx, const Event& event)
     else
         s << "INSERT INTO change_log (id, type, audience, data, created_at) VALUES (?, ?, ?, ?, ?)", use(id),
             use(type), use(audience), use(data), use(at), now;
+    std::function<void(Transaction&)> arm;
+    if (!_armed.load()) {
+        std::lock_guard<std::mutex> lock(_mutex);
+        arm = _arm;
+    }
+    if (arm) {
+        // Until a commit proves it scheduled: a rolled-back arming is redone.
+        arm(tx);
+        tx.afterCommit([this] { _armed = true; });
+    }
+}
+
+void ChangeLog::armRetention(std::function<void(Transaction&)> arm)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    _arm = std::move(arm);
 }
 
 std::vector<ChangeRow> ChangeLog::read(std::int64_t after, std::int64_t upTo, int limit)

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,11 @@ public:
     /// Writes event's row through tx: it exists exactly when tx commits.
     void append(Transaction& tx, const Event& event);
 
+    /// Runs arm(tx) with the appends of this process until one of them has
+    /// committed: the retention job's chain starts with the first change a
+    /// daemon records, so a database nothing publishes to gets no job.
+    void armRetention(std::function<void(Transaction&)> arm);
+
     /// Rows with id in (after, upTo], in id order, at most limit.
     std::vector<ChangeRow> read(std::int64_t after, std::int64_t upTo, int limit);
     /// The newest id handed out and committed (0 for an empty log).
@@ -73,6 +81,9 @@ private:
     const Clock& _clock;
     mutable std::mutex _mutex;
     std::map<std::string, EventVisibility> _types;
+    std::set<std::string> _undeclaredSeen;
+    std::function<void(Transaction&)> _arm;
+    std::atomic<bool> _armed {false};
 };
 
 } // namespace clinic
