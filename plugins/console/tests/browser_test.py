@@ -243,6 +243,8 @@ def console_errors(driver):
 class Screens:
     def __init__(self, build):
         self.dir = os.path.join(build, "artifacts", "console")
+        # This run's screens only: an old failure's pictures would mislead.
+        shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir, exist_ok=True)
 
     def save(self, driver, name):
