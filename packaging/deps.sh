@@ -12,6 +12,8 @@ packages=(
   openssl curl ca-certificates tzdata
   # tests: a real MariaDB server, SMTP and iCalendar peers, load generator
   mariadb-server mariadb-client python3 python3-aiosmtpd python3-icalendar wrk
+  # the console's browser tests: headless chromium driven through chromedriver
+  chromium chromium-driver python3-selenium
 )
 # promtool and the Prometheus server for the metrics tests, without the web
 # console and node exporter its recommends would pull in.

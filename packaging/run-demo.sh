@@ -31,6 +31,7 @@ plugins.dir = $build/lib/plugins
 plugins.load = $plugins
 rules.dir = $src/lua/rules
 demo.dir = $src/data/demo
+console.root = $src/plugins/console/web
 log.level = information
 CONF
 
@@ -50,6 +51,7 @@ fi
 port="${CLINICD_HTTP_PORT:-8780}"
 echo
 echo "clinicd demo clinic on http://127.0.0.1:$port  (plugins: ${plugins:-none})"
+echo "  console: http://127.0.0.1:$port/console/"
 echo "  health:  curl http://127.0.0.1:$port/health/ready"
 if [ -f "$demo/admin-password" ]; then
   echo "  log in:  user admin, password $(cat "$demo/admin-password")  (kept in $demo/admin-password)"

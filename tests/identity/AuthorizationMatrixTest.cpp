@@ -48,6 +48,12 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /api/v1/system/rules/reload", "admin"},
     {"GET /api/v1/system/rules", "admin"},
     {"GET /api/v1/events/stream", "admin,doctor,nurse,patient,receptionist"},
+    // console plugin: the page and its files hold no clinic data; the API
+    // calls it makes carry the user's token
+    {"GET /console", "public"},
+    {"GET /console/{file}", "public"},
+    {"GET /console/{dir}/{file}", "public"},
+    {"GET /console/{dir}/{subdir}/{file}", "public"},
     // metrics plugin
     {"GET /metrics", "public"},
     // example plugin
