@@ -6,6 +6,8 @@
 
 #include <Poco/String.h>
 
+#include "clinic/Html.h"
+
 namespace notifications {
 
 MessageTemplates::MessageTemplates(std::string overrideDir, std::string shippedDir)
@@ -79,37 +81,9 @@ std::string MessageTemplates::render(
         const std::string key = Poco::trim(source.substr(open + 2, close - open - 2));
         auto found = fields.find(key);
         if (found != fields.end())
-            out += html ? escapeHtml(found->second) : found->second;
+            out += html ? clinic::escapeHtml(found->second) : found->second;
         pos = close + 2;
     }
-}
-
-std::string MessageTemplates::escapeHtml(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
 }
 
 } // namespace notifications

@@ -34,7 +34,6 @@ public:
     /// unknown field renders empty.
     static std::string render(
         const std::string& source, const std::map<std::string, std::string>& fields, bool html);
-    static std::string escapeHtml(const std::string& text);
 
 private:
     std::optional<std::string> read(const std::string& language, const std::string& file) const;

@@ -7,41 +7,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "clinic/Html.h"
 #include "clinic/Time.h"
 #include "clinic/records/PatientRegistry.h"
 #include "clinic/scheduling/Doctors.h"
 
 namespace prescriptions {
 
-namespace {
+using clinic::escapeHtml;
 
-std::string escapeHtml(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
+namespace {
 
 std::string readTemplate(const std::string& path)
 {

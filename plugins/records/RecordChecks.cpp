@@ -1,3 +1,4 @@
+
 #include "RecordChecks.h"
 
 #include <cctype>
@@ -293,34 +294,6 @@ std::string sniffDocumentType(const std::string& content)
     if (content.compare(0, 3, "\xFF\xD8\xFF") == 0)
         return "image/jpeg";
     return {};
-}
-
-std::string escapeHtml(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
 }
 
 std::string sha256Hex(const std::string& data)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "clinic/Html.h"
 #include "clinic/Time.h"
 
 namespace records {
@@ -49,8 +50,7 @@ std::string safeFilename(const std::string& name);
 /// "image/png", "image/jpeg"), or empty for anything else.
 std::string sniffDocumentType(const std::string& content);
 
-/// Text escaped for HTML element content and attribute values.
-std::string escapeHtml(const std::string& text);
+using clinic::escapeHtml;
 
 /// Lower-case hex SHA-256 of data.
 std::string sha256Hex(const std::string& data);
