@@ -57,7 +57,7 @@ std::vector<SettingSpec> makeCatalogue()
         {"data.dir", "/var/lib/clinicd", T::String, 0, 0, {}, "data directory (database, documents, keys)"},
         {"db.url", "sqlite:${data.dir}/clinicd.db", T::String, 0, 0, {},
             "sqlite:/path/file.db or mysql://user:pass@host:port/db"},
-        {"db.pool.max", "32", T::Integer, 1, 1024, {}, "most open database sessions"},
+        {"db.pool.max", "64", T::Integer, 1, 1024, {}, "most open database sessions"},
         {"db.busy_timeout_ms", "5000", T::Integer, 0, 600000, {},
             "SQLite: how long a writer waits for the lock"},
         {"db.synchronous", "FULL", T::Choice, 0, 0, {"FULL", "NORMAL", "EXTRA"},
