@@ -26,15 +26,7 @@ done
 load=$(IFS=,; echo "${plugins[*]:-}")
 
 # A loopback port nobody answers on.
-port=
-for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-        port=$candidate
-        break
-    fi
-done
-[[ -n $port ]] || { echo "no free port found" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 
 work=$(mktemp -d /tmp/clinicd-bench-XXXXXX)
 pid=

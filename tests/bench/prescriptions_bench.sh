@@ -24,15 +24,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is not installed" >&2; exit 2; }
 
-port=
-for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-        port=$candidate
-        break
-    fi
-done
-[[ -n $port ]] || { echo "no free port found" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 
 work=$(mktemp -d /tmp/clinicd-rx-bench-XXXXXX)
 pid=
