@@ -115,6 +115,9 @@ function startStream() {
     token: () => (session.current() ? session.current().access : ''),
     refresh: session.refresh,
     onEvent: (event) => {
+      // The resume point, shown for the browser test: after a drop the
+      // stream asks for what came after it (Last-Event-ID).
+      if (event.id) $('live-state').dataset.lastEventId = event.id;
       if (screen && screen.onEvent) screen.onEvent(event);
       refreshSoon();
     },
