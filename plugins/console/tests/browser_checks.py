@@ -205,8 +205,19 @@ def check_prescription(daemon, doctor_browser, screens, axe_source, patient):
     written = daemon.json("GET", f"/api/v1/prescriptions?patient_id={patient['id']}&limit=50", token=daemon.admin())["items"]
     assert [p for p in written if p["status"] == "active" and p["items"][0]["drug"].startswith("Paracetamol")
             and p["items"][0]["dose"] == "500 mg" and p["items"][0]["frequency"] == "every 8 hours"], written
-    screens.save(d, "19-record-prescriptions")
     log("ok: a doctor wrote a prescription in the console")
+
+    # The patient asks for a renewal; the doctor approves it in the record.
+    original = [p for p in written if p["status"] == "active"][0]
+    daemon.json("POST", f"/api/v1/prescriptions/{original['id']}/renewal-requests", {"note": "running out"},
+                daemon.sign_in("ioana.patient"))
+    click(d, "#patient-list button[data-patient-id]")
+    click(d, '#record-prescriptions button[data-action="approve-renewal"]', 15)
+    wait(d, lambda x: len(css(x, "#record-prescriptions tr[data-prescription-id]")) == 2, 10, "the renewal listed")
+    renewed = daemon.json("GET", f"/api/v1/prescriptions?patient_id={patient['id']}&limit=50", token=daemon.admin())["items"]
+    assert [p for p in renewed if p["renewal_of"] == original["id"]], renewed
+    screens.save(d, "19-record-prescriptions")
+    log("ok: the doctor approved the patient's renewal request in the console")
 
 
 def check_notifications(daemon, admin, screens, axe_source):

@@ -13,8 +13,8 @@ import { statusLabel } from './dayview.js';
 import { patientPrescriptions } from './prescribing.js';
 import { current } from './session.js';
 
-function section(title, body) {
-  return h('div', { class: 'card' }, h('h2', {}, title), body);
+function section(title, body, wide) {
+  return h('div', { class: wide ? 'card wide' : 'card' }, h('h2', {}, title), body);
 }
 
 async function guarded(load, render) {
@@ -73,7 +73,7 @@ export async function recordSummary(target, id) {
       section(t('appointments'), parts[0]),
       section(t('encounters'), parts[1]),
       section(t('vitals'), parts[2]),
-      prescriptions ? section(t('prescriptions'), prescriptions.el) : null));
+      prescriptions ? section(t('prescriptions'), prescriptions.el, true) : null));
   return p;
 }
 

@@ -25,8 +25,33 @@ export function prescriptionTable(items, names, onCancel) {
       h('td', {}, (p.issued_at || '').slice(0, 10)), h('td', {}, (doctorById(p.doctor_id) || {}).name || ''),
       h('td', {}, h('ul', { class: 'choices' }, p.items.map((x) => h('li', {}, itemText(x))))),
       h('td', {}, t(`rx_${p.status}`)),
-      h('td', {}, onCancel && p.status === 'active' ? h('button', { type: 'button', class: 'danger', 'aria-label': `${t('action_cancel')}: ${p.items.map((x) => x.drug).join(', ')}`,
-        onclick: () => onCancel(p) }, t('action_cancel')) : '')))));
+      h('td', {}, onCancel && p.status === 'active' ? h('button', { type: 'button', class: 'danger', 'aria-label': `${t('cancel_prescription')}: ${p.items.map((x) => x.drug).join(', ')}`,
+        onclick: () => onCancel(p) }, t('cancel_prescription')) : '',
+      onCancel ? (p.renewal_requests || []).filter((r) => r.status === 'pending').map((r) => renewalButtons(p, r, onCancel.reload)) : null)))));
+}
+
+/// A patient's pending renewal request: the doctor approves it (a new,
+/// linked prescription) or declines it with a reason.
+function renewalButtons(p, r, reload) {
+  const error = h('span', { class: 'error', role: 'alert' });
+  const decide = (how) => async () => {
+    let body = {};
+    if (how === 'decline') {
+      const reason = window.prompt(t('decline_reason'));
+      if (!reason) return;
+      body = { reason };
+    }
+    try {
+      await post(`/renewal-requests/${r.id}/${how}`, body);
+      reload();
+    } catch (err) {
+      error.textContent = errorText(err);
+    }
+  };
+  const what = p.items.map((x) => x.drug).join(', ');
+  return h('div', { class: 'buttons renewal', dataset: { renewalId: r.id } }, h('span', {}, t('renewal_asked', { note: r.note || '' })),
+    h('button', { type: 'button', dataset: { action: 'approve-renewal' }, 'aria-label': `${t('approve_renewal')}: ${what}`, onclick: decide('approve') }, t('approve_renewal')),
+    h('button', { type: 'button', class: 'secondary', 'aria-label': `${t('decline_renewal')}: ${what}`, onclick: decide('decline') }, t('decline_renewal')), error);
 }
 
 function cancelPrescription(p, onDone) {
@@ -45,7 +70,7 @@ function cancelPrescription(p, onDone) {
     };
     return h('form', { onsubmit: send, novalidate: true }, field('rx-cancel-reason', t('cancel_reason'), reason), error,
       h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary dialog-close', onclick: close }, t('close')),
-        h('button', { type: 'submit', class: 'danger', id: 'rx-cancel-submit' }, t('action_cancel'))));
+        h('button', { type: 'submit', class: 'danger', id: 'rx-cancel-submit' }, t('cancel_prescription'))));
   });
 }
 
@@ -129,7 +154,9 @@ export function patientPrescriptions(patientRecord, user) {
     clear(box);
     try {
       const items = await all(`/prescriptions?patient_id=${patientRecord.id}`, 100);
-      box.append(items.length ? prescriptionTable(items, null, user.role === 'doctor' ? (p) => cancelPrescription(p, load) : null)
+      const cancel = (p) => cancelPrescription(p, load);
+      cancel.reload = load;
+      box.append(items.length ? prescriptionTable(items, null, user.role === 'doctor' ? cancel : null)
         : h('p', { class: 'muted' }, t('none')));
     } catch (e) {
       box.append(h('p', { class: 'muted' }, e.status === 403 ? t('not_allowed_here') : errorText(e)));

@@ -249,4 +249,8 @@ export default {
   override_reason: 'Reason to prescribe despite the warning',
   prescribe: 'Prescribe',
   for_days: '{days} days',
+  renewal_asked: 'Renewal asked {note}',
+  approve_renewal: 'Approve the renewal',
+  decline_renewal: 'Decline',
+  decline_reason: 'Why is the renewal declined?',
 };

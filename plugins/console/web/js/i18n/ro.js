@@ -248,4 +248,8 @@ export default {
   override_reason: 'Motivul prescrierii în ciuda avertismentului',
   prescribe: 'Prescrie',
   for_days: '{days} zile',
+  renewal_asked: 'Reînnoire cerută {note}',
+  approve_renewal: 'Aprobă reînnoirea',
+  decline_renewal: 'Refuză',
+  decline_reason: 'De ce este refuzată reînnoirea?',
 };
