@@ -16,6 +16,7 @@
 
 #include "auth/IdentityMigrations.h"
 #include "clinic/Json.h"
+#include "clinic/StreamNarrowing.h"
 #include "config/Settings.h"
 #include "db/Migrator.h"
 #include "events/EventStreamRoute.h"
@@ -601,6 +602,19 @@ void Kernel::startChangeFeed()
     settings.clinicalRoles.clear();
     for (const auto& role : splitList(_config->getString("access.clinical_roles")))
         settings.clinicalRoles.insert(role);
+    // A plugin may hold rows about a patient back from a staff stream (records:
+    // a doctor limited to their own patients), found per row as the access
+    // policy finds CareRelationships.
+    const ServiceRegistry& services = _services;
+    settings.narrow = [&services](const ChangeRow& row, const Caller& caller) {
+        auto narrowing = services.find<StreamNarrowing>(kStreamNarrowingService);
+        if (!narrowing)
+            return true;
+        const EventAudience audience = row.audience == "schedule" ? EventAudience::Schedule
+            : row.audience == "clinical"                          ? EventAudience::Clinical
+                                                                  : EventAudience::Patient;
+        return narrowing->mayCarry(caller, row.type, audience, row.patientId);
+    };
     _changeFeed = std::make_unique<ChangeFeed>(*_changeLog, *_clock, *_registry, settings,
         [this](const std::string& sessionId, std::int64_t userId) {
             return _identity->sessionLive(sessionId, userId);

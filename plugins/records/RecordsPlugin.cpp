@@ -17,8 +17,36 @@
 #include "clinic/Audit.h"
 #include "clinic/Roles.h"
 #include "clinic/RouteTable.h"
+#include "clinic/StreamNarrowing.h"
 
 namespace records {
+
+namespace {
+
+/// The live stream's clinical rows go to those who may read that patient's
+/// clinical data: with access.doctors_own_patients_only a doctor's stream
+/// carries no clinical change of another doctor's patient. Schedule rows
+/// (ids and times, no clinical detail) are left to their audience, so a
+/// location's agenda stays whole on every terminal.
+class ClinicalStreamNarrowing : public clinic::StreamNarrowing {
+public:
+    explicit ClinicalStreamNarrowing(const clinic::AccessPolicy& access)
+        : _access(access)
+    {
+    }
+
+    bool mayCarry(const clinic::Caller& caller, const std::string&, clinic::EventAudience audience,
+        std::int64_t patientId) const override
+    {
+        return audience != clinic::EventAudience::Clinical
+            || _access.maySee(caller, patientId, clinic::PatientData::Clinical);
+    }
+
+private:
+    const clinic::AccessPolicy& _access;
+};
+
+} // namespace
 
 void setOptional(Poco::JSON::Object::Ptr& o, const std::string& key, const std::optional<std::int64_t>& v)
 {
@@ -97,6 +125,8 @@ void RecordsPlugin::start(clinic::Host& host)
         clinic::records::kClinicalSummaryService, std::make_shared<VitalsSummary>(host.database()));
     host.services().publish<clinic::records::ExportSections>(
         clinic::records::kExportSectionsService, _exportSections);
+    host.services().publish<clinic::StreamNarrowing>(
+        clinic::kStreamNarrowingService, std::make_shared<ClinicalStreamNarrowing>(host.access()));
 
     namespace roles = clinic::roles;
     using clinic::Contract;

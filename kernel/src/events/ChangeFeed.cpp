@@ -310,6 +310,9 @@ void ChangeFeed::deliver(Subscriber& s, const ChangeRow& row)
     s.cursor = row.id;
     if (!maySee(row, s.viewer.caller, _settings.clinicalRoles))
         return;
+    if (_settings.narrow && row.patientId > 0 && s.viewer.caller.role != "patient"
+        && !_settings.narrow(row, s.viewer.caller))
+        return;
     if (s.stream->sendWithId(row.id, row.type, row.data))
         _delivered->Increment();
 }

@@ -36,6 +36,9 @@ struct FeedSettings {
     int maxStreamsPerUser = 8; ///< open streams per account (429 beyond)
     int sessionCheckSeconds = 15; ///< how often a stream's session is checked
     std::set<std::string> clinicalRoles = {"admin", "doctor", "nurse"};
+    /// Asked for a row about a patient that a staff caller's role may see:
+    /// false holds it back (a plugin's StreamNarrowing). Empty: nothing narrows.
+    std::function<bool(const ChangeRow&, const Caller&)> narrow;
 };
 
 /// Who a stream serves and until when.

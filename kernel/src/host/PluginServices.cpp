@@ -6,6 +6,7 @@
 #include "clinic/Access.h"
 #include "clinic/Doctors.h"
 #include "clinic/Patients.h"
+#include "clinic/StreamNarrowing.h"
 
 namespace clinic {
 
@@ -49,7 +50,8 @@ std::string serviceNameProblem(const std::string& plugin, const std::string& nam
     if (!wellFormed(name))
         return "\"" + name + "\" is not a service name (lower-case words joined by dots, as in " + example
             + ")";
-    if (name == kPatientAccountsService || name == kCareRelationshipService || name == kDoctorAccountsService)
+    if (name == kPatientAccountsService || name == kCareRelationshipService || name == kDoctorAccountsService
+        || name == kStreamNarrowingService)
         return {};
     const std::string owner = name.substr(0, name.find('.'));
     if (owner != plugin)

@@ -18,7 +18,21 @@ browser sessions (two reception terminals) and a third for a patient:
   - axe-core (pinned in tests/tools/axe-core, installed into the build tree
     with npm ci like tests/tools/redocly) finds no serious or critical
     violation on the main screens;
-  - screenshots of the main screens land in BUILD/artifacts/console/.
+  - the administrator creates and edits a location, a service and a doctor,
+    and sets the doctor's weekly hours (a refusal shows the server's message);
+  - a waitlist entry is booked from the waitlist;
+  - a doctor writes a prescription in the console; the administrator sees
+    the outbox, the inbox and the notification preferences;
+  - the day grid on Bucharest's autumn DST day labels the repeated hour and
+    puts an appointment in its right row;
+  - the live stream dropped by a daemon restart resumes with Last-Event-ID
+    and shows a booking made while it was down;
+  - screenshots of the main screens land in BUILD/artifacts/console/<backend>/.
+
+--backend mariadb runs the same on a MariaDB server started for the run
+(ctest: console_browser_test_mariadb); the checks beyond the first round are
+in browser_checks.py, the daemon, browser and axe plumbing in
+browser_support.py.
 
 Exit 77 (skipped) only when chromium, chromedriver or python3-selenium is not
 installed or npm cannot reach its registry; anything else that goes wrong is
@@ -26,363 +40,41 @@ a failure.
 """
 
 import argparse
-import html.parser
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
-SKIP = 77
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'")
-PASSWORD = "console-browser-test-1"
-LIVE_DEADLINE_S = 1.0
-ACCESS_TTL_S = 20
-
-
-def log(message):
-    print(message, flush=True)
-
-
-def skip(reason):
-    log(f"SKIPPED: {reason}")
-    sys.exit(SKIP)
-
-
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:
-    skip("python3-selenium is not installed (packaging/deps.sh installs it)")
-
-
-# ---------------------------------------------------------------- the daemon
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
-    def __init__(self, build, source):
-        self.build = build
-        self.dir = tempfile.mkdtemp(prefix="clinicd-console-")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        plugins = sorted(
-            name for name in os.listdir(os.path.join(source, "plugins"))
-            if name != "example" and os.path.exists(os.path.join(build, "lib", "plugins", f"clinic_{name}.so")))
-        self.config = os.path.join(self.dir, "clinicd.properties")
-        with open(self.config, "w") as f:
-            f.write("\n".join([
-                "http.address = 127.0.0.1",
-                f"http.port = {self.port}",
-                f"data.dir = {self.dir}/data",
-                f"db.url = sqlite:{self.dir}/data/clinicd.db",
-                f"plugins.dir = {build}/lib/plugins",
-                f"plugins.load = {','.join(plugins)}",
-                f"rules.dir = {source}/lua/rules",
-                f"demo.dir = {source}/data/demo",
-                f"console.root = {source}/plugins/console/web",
-                "auth.rate_limit_per_minute = 0",
-                # Short-lived access tokens: the console must renew its own
-                # before they expire, while the test runs.
-                f"auth.access_ttl_seconds = {ACCESS_TTL_S}",
-                "log.level = information",
-                "log.format = plain",
-                "http.drain_seconds = 2",
-            ]) + "\n")
-        os.makedirs(os.path.join(self.dir, "data"))
-        self.plugins = plugins
-        ctl = os.path.join(build, "bin", "clinicctl")
-        for args, stdin in ((["migrate"], None), (["seed-demo"], None),
-                            (["user", "add", "--username", "desk.admin", "--role", "admin", "--password-stdin"],
-                             PASSWORD + "\n")):
-            r = subprocess.run([ctl, f"--config={self.config}", *args], input=stdin, text=True,
-                               capture_output=True, timeout=120)
-            if r.returncode != 0:
-                raise RuntimeError(f"clinicctl {' '.join(args)} failed: {r.stderr}")
-        self.log_file = open(os.path.join(self.dir, "clinicd.log"), "w")
-        self.process = subprocess.Popen([os.path.join(build, "bin", "clinicd"), f"--config={self.config}"],
-                                        stdout=self.log_file, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"clinicd exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if urllib.request.urlopen(self.base + "/health/live", timeout=2).status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("clinicd did not come up:\n" + self.log())
-            time.sleep(0.05)
-
-    def log(self):
-        with open(os.path.join(self.dir, "clinicd.log")) as f:
-            return f.read()[-6000:]
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log_file.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def call(self, method, path, body=None, token=None, headers=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        for k, v in (headers or {}).items():
-            request.add_header(k, v)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as r:
-                raw = r.read()
-                return r.status, dict(r.headers), raw
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
-
-    def json(self, method, path, body=None, token=None, expect=(200, 201)):
-        status, _, raw = self.call(method, path, body, token)
-        if status not in expect:
-            raise AssertionError(f"{method} {path}: {status} {raw[:300]!r}")
-        return json.loads(raw) if raw else None
-
-    def sign_in(self, username):
-        return self.json("POST", "/api/v1/auth/login", {"username": username, "password": PASSWORD})["access_token"]
-
-    def admin(self):
-        """An administrator's token with life left in it (they live ACCESS_TTL_S)."""
-        if not getattr(self, "_admin", None) or time.time() - self._admin_at > ACCESS_TTL_S / 2:
-            self._admin, self._admin_at = self.sign_in("desk.admin"), time.time()
-        return self._admin
-
-
-# ---------------------------------------------------------------- the browser
-
-def browser(width=1400, height=1000):
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}", f"--user-data-dir={tempfile.mkdtemp(prefix='console-chromium-')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_script_timeout(30)
-    return driver
-
-
-def wait(driver, condition, timeout=10, message=""):
-    # The agenda redraws on every live event: an element found a moment ago
-    # may be gone, and the condition is simply asked again.
-    return WebDriverWait(driver, timeout, poll_frequency=0.05,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
-
-
-def css(driver, selector):
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def click(driver, selector, timeout=10):
-    """Clicks the first match, finding it again if a redraw replaced it."""
-    def go(d):
-        found = css(d, selector)
-        if not found:
-            return False
-        found[0].click()
-        return True
-    wait(driver, go, timeout, f"click {selector}")
-
-
-def texts(driver, selector):
-    """The text of every match, read in one step (a redraw cannot interleave)."""
-    return driver.execute_script(
-        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText);", selector)
-
-
-def rendered(driver, selector):
-    """How many matches are rendered (not display:none), in one step."""
-    return driver.execute_script(
-        "return [...document.querySelectorAll(arguments[0])].filter(e => e.getClientRects().length > 0).length;",
-        selector)
-
-
-def sign_in(driver, base, username):
-    driver.get(base + "/console/")
-    wait(driver, lambda d: d.find_element(By.ID, "username").is_displayed(), message="sign-in form")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
-    wait(driver, lambda d: d.find_element(By.ID, "nav").is_displayed(), message=f"{username} signed in")
-
-
-def console_errors(driver):
-    """Errors the page logged (a CSP violation shows here), if any."""
-    try:
-        return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    except Exception:  # the log is a chromedriver extension; never the test's failure
-        return []
-
-
-class Screens:
-    def __init__(self, build):
-        self.dir = os.path.join(build, "artifacts", "console")
-        # This run's screens only: an old failure's pictures would mislead.
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir, exist_ok=True)
-
-    def save(self, driver, name):
-        path = os.path.join(self.dir, f"{name}.png")
-        driver.save_screenshot(path)
-        log(f"  screenshot {path}")
-
-
-# ---------------------------------------------------------------- axe-core
-
-def install_axe(build, source):
-    """npm ci of tests/tools/axe-core into BUILD/tools/axe-core, unless the
-    build tree already holds what the committed lock names."""
-    tool_source = os.path.join(source, "tests", "tools", "axe-core")
-    tool_dir = os.path.join(build, "tools", "axe-core")
-    script = os.path.join(tool_dir, "node_modules", "axe-core", "axe.min.js")
-    os.makedirs(tool_dir, exist_ok=True)
-    with open(os.path.join(tool_source, "package-lock.json")) as f:
-        lock = f.read()
-    installed_lock = os.path.join(tool_dir, "package-lock.json")
-    if os.path.exists(script) and os.path.exists(installed_lock) and open(installed_lock).read() == lock:
-        return script
-    shutil.copy(os.path.join(tool_source, "package.json"), tool_dir)
-    with open(installed_lock, "w") as f:
-        f.write(lock)
-    if shutil.which("npm") is None:
-        skip("npm is not installed (packaging/deps.sh installs nodejs and npm): no accessibility check")
-    ci = subprocess.run(["npm", "--prefix", tool_dir, "ci", "--no-audit", "--no-fund"], capture_output=True,
-                        text=True, timeout=540)
-    if ci.returncode == 0 and os.path.exists(script):
-        return script
-    ping = subprocess.run(["npm", "ping"], capture_output=True, text=True, timeout=60)
-    if ping.returncode != 0:
-        skip("npm cannot reach its registry, so axe-core could not be installed: " + ping.stderr[:300])
-    raise RuntimeError("npm ci of tests/tools/axe-core failed although the registry answers:\n"
-                       + ci.stdout + ci.stderr)
-
-
-def check_accessibility(driver, axe_source, screen):
-    driver.execute_script(axe_source)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))), e => done([{id: 'axe-error',"
-        " impact: 'critical', help: String(e), nodes: []}]));")
-    bad = [v for v in result if v["impact"] in ("serious", "critical")]
-    for v in result:
-        log(f"  axe {screen}: {v['impact']} {v['id']}: {v['help']} {v['nodes']}")
-    assert not bad, f"accessibility on {screen}: {bad}"
-
-
-# ---------------------------------------------------------------- the checks
-
-class InlineFinder(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.problems = []
-        self.scripts = 0
-        self._in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        names = dict(attrs)
-        if tag == "script":
-            self.scripts += 1
-            self._in_script = True
-            if not names.get("src"):
-                self.problems.append("a script without src")
-        if tag == "style":
-            self.problems.append("a <style> element")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"an inline handler {name} on <{tag}>")
-            if name == "style":
-                self.problems.append(f"a style attribute on <{tag}>")
-            if value and value.strip().lower().startswith("javascript:"):
-                self.problems.append(f"a javascript: URL on <{tag}>")
-            if tag == "link" and name == "href" and value and "://" in value:
-                self.problems.append(f"an external resource {value}")
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script and data.strip():
-            self.problems.append("an inline script body")
-
-
-def check_served_html(daemon):
-    for path in ("/console/", "/console/index.html"):
-        status, headers, raw = daemon.call("GET", path)
-        assert status == 200, f"{path}: {status}"
-        lower = {k.lower(): v for k, v in headers.items()}
-        assert lower.get("content-security-policy") == CSP, f"{path}: CSP {lower.get('content-security-policy')}"
-        assert lower.get("x-content-type-options") == "nosniff"
-        assert lower.get("referrer-policy") == "no-referrer"
-        finder = InlineFinder()
-        finder.feed(raw.decode())
-        assert finder.scripts >= 1, f"{path}: no script at all"
-        assert not finder.problems, f"{path}: {finder.problems}"
-    log("ok: the console's HTML has the CSP header and no inline script or style")
-
-
-def wait_slots(driver):
-    wait(driver, lambda d: css(d, "button.slot"), 15, "free slots in the agenda")
-
-
-def slot(driver, start):
-    found = css(driver, f'button.slot[data-start="{start}"]')
-    return found[0] if found else None
-
-
-def choose_patient(driver, query):
-    dialog = wait(driver, lambda d: css(d, "dialog[open]"), 5, "the booking dialog")[0]
-    box = dialog.find_element(By.ID, "patient-query")
-    box.send_keys(query)
-    dialog.find_element(By.ID, "patient-search").click()
-    choice = wait(driver, lambda d: css(d, "dialog[open] input.patient-choice"), 10, "a patient found")[0]
-    choice.click()
-    return dialog
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_support import (  # noqa: E402
+    ACCESS_TTL_S, LIVE_DEADLINE_S, PASSWORD, MariaDb, Daemon, Screens, By, Keys, Select, browser, check_accessibility,
+    check_served_html, choose_patient, click, console_errors, css, install_axe, log, rendered, sign_in, skip, slot,
+    texts, wait, wait_slots)
+import browser_checks  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--backend", choices=("sqlite", "mariadb"), default="sqlite")
     args = parser.parse_args()
     build, source = os.path.abspath(args.build_dir), os.path.abspath(args.source_dir)
     for program in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
         if not os.path.exists(program):
             skip(f"{program} is not installed (packaging/deps.sh installs chromium and chromium-driver)")
     axe_source = open(install_axe(build, source)).read()
+    mariadb = None
+    if args.backend == "mariadb":
+        mariadb = MariaDb.start()
+        if mariadb is None:
+            skip("mariadb-server is not installed (packaging/deps.sh installs it)")
     started = time.time()
-    daemon = Daemon(build, source)
     drivers = []
-    screens = Screens(build)
+    daemon = None
+    screens = Screens(build, args.backend)
     try:
+        daemon = Daemon(build, source, mariadb)
         run(daemon, drivers, screens, axe_source)
     except BaseException:
         for i, d in enumerate(drivers):
@@ -392,13 +84,17 @@ def main():
                     log(f"  browser {i}: {line}")
             except Exception:
                 pass
-        log("---- clinicd log (tail) ----\n" + daemon.log())
+        if daemon:
+            log("---- clinicd log (tail) ----\n" + daemon.log())
         raise
     finally:
         for d in drivers:
             d.quit()
-        daemon.stop()
-    log(f"all browser checks passed in {time.time() - started:.1f} s")
+        if daemon:
+            daemon.stop()
+        if mariadb:
+            mariadb.stop()
+    log(f"all browser checks passed on {args.backend} in {time.time() - started:.1f} s")
 
 
 def run(daemon, drivers, screens, axe_source):
@@ -639,6 +335,10 @@ def run(daemon, drivers, screens, axe_source):
     wait_slots(one)
     assert one.find_element(By.ID, "signout").is_displayed()
     log("ok: the session renewed its access token before it expired")
+
+    browser_checks.run_more(daemon, one, two, screens, axe_source, {
+        "patient": ioana, "other": other, "doctor": doctor, "service": service, "day_url": day_url, "date": date,
+        "moved": mine})
 
     for i, d in enumerate(drivers):
         errors = [e for e in console_errors(d) if "Content Security Policy" in e or "Refused" in e]

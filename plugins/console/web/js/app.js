@@ -60,7 +60,12 @@ function drawNav(user) {
   nav.hidden = false;
 }
 
+/// Which show() is the latest: one still waiting for the directory when the
+/// user moves on (a hash change right after sign-in) must not draw.
+let shown = 0;
+
 async function show() {
+  const turn = ++shown;
   const s = session.current();
   const signedIn = Boolean(s);
   $('signin').hidden = signedIn;
@@ -84,6 +89,7 @@ async function show() {
   drawNav(s.user);
   try {
     await loadDirectory();
+    if (turn !== shown) return;
     screen = chosen.render(view, { params, user: s.user, notify });
     await screen.refresh();
   } catch (e) {
@@ -115,6 +121,9 @@ function startStream() {
     token: () => (session.current() ? session.current().access : ''),
     refresh: session.refresh,
     onEvent: (event) => {
+      // The resume point, shown for the browser test: after a drop the
+      // stream asks for what came after it (Last-Event-ID).
+      if (event.id) $('live-state').dataset.lastEventId = event.id;
       if (screen && screen.onEvent) screen.onEvent(event);
       refreshSoon();
     },

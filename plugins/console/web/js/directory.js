@@ -23,6 +23,12 @@ export function loadDirectory() {
   return loaded;
 }
 
+/// Reads the directory again (after an administrator changed it).
+export function reloadDirectory() {
+  loaded = null;
+  return loadDirectory();
+}
+
 export function resetCaches() {
   loaded = null;
   patients.clear();

@@ -1,13 +1,17 @@
-// The rest of the desk's work on one screen: the waitlist, the clinic's
-// directory (locations, services, doctors with their hours and time off),
-// and the notifications inbox and prescriptions when those plugins are
-// loaded (an administrator asks /system/plugins; others see what answers).
+// The rest of the desk's work on one screen: the waitlist (and booking an
+// entry's slot), the clinic's directory (admin.js), and the notifications
+// and prescriptions screens when those plugins are loaded (an administrator
+// asks /system/plugins; others see what answers).
 
 import { h, clear, option, field } from './dom.js';
 import { t } from './i18n.js';
 import { get, all, post, api } from './api.js';
-import { directory, serviceById, doctorById, patientName, patient } from './directory.js';
-import { patientPicker, errorText } from './dialogs.js';
+import { directory, serviceById, doctorById, patientName, patient, zoneOf } from './directory.js';
+import { patientPicker, errorText, modal } from './dialogs.js';
+import { localTime, localDate } from './time.js';
+import { directoryCard } from './admin.js';
+import { inboxCard, preferencesCard, outboxCard } from './notices.js';
+import { prescriptionsCard } from './prescribing.js';
 
 function card(id, title, ...body) {
   return h('section', { class: 'card', 'aria-labelledby': `${id}-title`, id }, h('h2', { id: `${id}-title` }, title), ...body);
@@ -23,8 +27,73 @@ async function loadedPlugins(user) {
     const r = await get('/system/plugins').catch(() => ({ items: [] }));
     return new Set((r.items || r.plugins || []).filter((p) => !p.state || p.state === 'started').map((p) => p.name));
   }
+  // A route that answers (even 403) is loaded; 404 is a plugin not loaded.
   const probe = async (name, path) => ((await api('GET', path).then(() => true, (e) => e.status !== 404)) ? name : null);
-  return new Set(await Promise.all([probe('notifications', '/notifications'), probe('prescriptions', '/prescriptions?limit=1')]));
+  return new Set(await Promise.all([probe('notifications', '/notifications?limit=1'), probe('prescriptions', '/prescriptions?limit=1')]));
+}
+
+function waitStatus(w) {
+  if (w.status !== 'offered' || !w.offer) return t(`wait_${w.status}`);
+  const d = doctorById(w.offer.doctor_id);
+  const zone = zoneOf(d ? d.location_id : 0);
+  const ms = Date.parse(w.offer.start);
+  return t('wait_offered_at', { date: localDate(ms, zone), time: localTime(ms, zone), doctor: d ? d.name : '' });
+}
+
+/// The free slots an entry may take: its doctor's, or those of every doctor
+/// of its specialty offering its service, inside [earliest, latest]. The
+/// availability API takes local dates; the window's instants filter them.
+async function slotsFor(w) {
+  const doctors = w.doctor_id ? [doctorById(w.doctor_id)].filter(Boolean)
+    : directory.doctors.filter((d) => (!w.specialty || d.specialty === w.specialty) && (d.service_ids || []).includes(w.service_id));
+  const from = Math.max(Date.parse(w.earliest), Date.now());
+  const to = Date.parse(w.latest);
+  if (to < from) return [];
+  const lists = await Promise.all(doctors.map(async (d) => {
+    const zone = zoneOf(d.location_id);
+    const last = Math.min(to, from + 61 * 86400000);
+    const r = await get(`/availability?doctor_id=${d.id}&service_id=${w.service_id}&from=${localDate(from, zone)}&to=${localDate(last, zone)}`)
+      .catch(() => ({ items: [] }));
+    return r.items.map((s) => ({ ...s, doctor: d, zone }));
+  }));
+  return lists.flat().filter((s) => Date.parse(s.start) >= from && Date.parse(s.end) <= to)
+    .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 40);
+}
+
+/// Booking a waitlist entry: its offered slot first (a freed slot is not
+/// held, so it may be gone), else any free slot of its window; once booked
+/// the entry leaves the list.
+function bookWaitlistDialog(w, who, ctx, onDone) {
+  modal(t('book_waitlist_title', { name: patientName(who) || t('patient_number', { id: w.patient_id }) }), (close) => {
+    const list = h('div', { class: 'slots-list', id: 'waitlist-slots' }, h('p', { class: 'muted' }, t('loading')));
+    const error = h('p', { class: 'error', role: 'alert', id: 'waitlist-book-error' });
+    const book = (s) => async () => {
+      error.textContent = '';
+      try {
+        await post('/appointments', { patient_id: w.patient_id, doctor_id: s.doctor.id, service_id: w.service_id, start: s.start });
+      } catch (err) {
+        error.textContent = errorText(err);
+        return;
+      }
+      await api('DELETE', `/waitlist/${w.id}`).catch(() => null);
+      close();
+      ctx.notify(t('booked', { name: patientName(who) }));
+      onDone();
+    };
+    const button = (s, offered) => h('button', { type: 'button', class: offered ? '' : 'secondary', dataset: { start: s.start, doctorId: s.doctor.id },
+      'aria-label': `${offered ? t('offered_slot') : t('book_slot')}: ${localDate(Date.parse(s.start), s.zone)} ${localTime(Date.parse(s.start), s.zone)}, ${s.doctor.name}`,
+      onclick: book(s) }, `${offered ? `${t('offered_slot')}: ` : ''}${localDate(Date.parse(s.start), s.zone)} ${localTime(Date.parse(s.start), s.zone)} · ${s.doctor.name}`);
+    slotsFor(w).then((slots) => {
+      clear(list);
+      const offer = w.status === 'offered' && w.offer ? doctorById(w.offer.doctor_id) : null;
+      if (offer) list.append(button({ start: w.offer.start, doctor: offer, zone: zoneOf(offer.location_id) }, true));
+      const rest = slots.filter((s) => !(offer && Date.parse(s.start) === Date.parse(w.offer.start) && s.doctor.id === offer.id));
+      if (!rest.length && !offer) list.append(h('p', { class: 'muted' }, t('no_free_slots')));
+      for (const s of rest) list.append(button(s, false));
+    }, (err) => { error.textContent = errorText(err); });
+    return h('div', { class: 'stack' }, h('p', {}, t('choose_waitlist_slot')), list, error,
+      h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'secondary dialog-close', onclick: close }, t('close'))));
+  });
 }
 
 function waitlistCard(ctx) {
@@ -41,9 +110,12 @@ function waitlistCard(ctx) {
     const names = await Promise.all(items.map((w) => patient(w.patient_id)));
     clear(list).append(items.length ? table([t('patient'), t('service'), t('doctor'), t('status'), ''],
       items.map((w, i) => [patientName(names[i]) || t('patient_number', { id: w.patient_id }), (serviceById(w.service_id) || {}).name || '',
-        (doctorById(w.doctor_id) || {}).name || w.specialty || t('any_doctor'), w.status || '',
-        h('button', { type: 'button', class: 'danger', 'aria-label': `${t('remove')}: ${patientName(names[i])}`,
-          onclick: async () => { await api('DELETE', `/waitlist/${w.id}`).catch((e) => ctx.notify(errorText(e), true)); load(); } }, t('remove'))]))
+        (doctorById(w.doctor_id) || {}).name || w.specialty || t('any_doctor'), waitStatus(w),
+        h('div', { class: 'buttons', dataset: { waitlistId: w.id } },
+          h('button', { type: 'button', class: 'secondary', dataset: { action: 'book-waitlist' }, 'aria-label': `${t('book_slot')}: ${patientName(names[i])}`,
+            onclick: () => bookWaitlistDialog(w, names[i], ctx, load) }, t('book_slot')),
+          h('button', { type: 'button', class: 'danger', 'aria-label': `${t('remove')}: ${patientName(names[i])}`,
+            onclick: async () => { await api('DELETE', `/waitlist/${w.id}`).catch((e) => ctx.notify(errorText(e), true)); load(); } }, t('remove')))]))
       : h('p', { class: 'muted' }, t('none')));
   };
   const add = async (e) => {
@@ -72,74 +144,6 @@ function waitlistCard(ctx) {
   };
 }
 
-function directoryCard(ctx) {
-  const body = h('div', {});
-  const doctor = h('select', {}, directory.doctors.map((d) => option(d.id, d.name)));
-  const start = h('input', { type: 'datetime-local' });
-  const end = h('input', { type: 'datetime-local' });
-  const reason = h('input', { autocomplete: 'off' });
-  const error = h('p', { class: 'error', role: 'alert' });
-  const iso = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const load = async () => {
-    const doctors = await Promise.all(directory.doctors.map(async (d) => {
-      const full = await get(`/doctors/${d.id}`).catch(() => d);
-      const off = await all(`/doctors/${d.id}/time-off`, 50).catch(() => []);
-      return { d: full, off };
-    }));
-    const hours = (d) => (d.hours || []).map((p) => `${t(`weekday_${p.weekday}`)} ${p.start}–${p.end}`).join(', ');
-    const removeOff = (d, o) => h('button', { type: 'button', class: 'danger', 'aria-label': `${t('remove')}: ${d.name} ${o.start.slice(0, 16)}`,
-      onclick: async () => { await api('DELETE', `/doctors/${d.id}/time-off/${o.id}`).catch((e) => ctx.notify(errorText(e), true)); load(); } }, t('remove'));
-    clear(body).append(
-      h('h3', {}, t('locations')), table([t('name'), t('address'), t('timezone')], directory.locations.map((l) => [l.name, `${l.address || ''}, ${l.city || ''}`, l.timezone])),
-      h('h3', {}, t('services')), table([t('name'), t('duration'), t('price')], directory.services.map((s) => [s.name, `${s.duration_min} min`, `${(s.price_minor / 100).toFixed(2)} ${s.currency}`])),
-      h('h3', {}, t('doctors')), table([t('name'), t('specialty'), t('hours'), t('time_off')], doctors.map(({ d, off }) => [d.name, d.specialty, hours(d),
-        h('ul', { class: 'choices' }, off.map((o) => h('li', {}, `${o.start.slice(0, 16).replace('T', ' ')} – ${o.end.slice(0, 16).replace('T', ' ')} ${o.reason || ''} `, removeOff(d, o))))])));
-  };
-  const add = async (e) => {
-    e.preventDefault();
-    error.textContent = '';
-    if (!start.value || !end.value) {
-      error.textContent = t('time_off_incomplete');
-      return;
-    }
-    try {
-      await post(`/doctors/${doctor.value}/time-off`, { start: iso(start.value), end: iso(end.value), reason: reason.value.trim() });
-      load();
-    } catch (err) {
-      error.textContent = errorText(err);
-    }
-  };
-  return {
-    el: card('directory', t('directory'), body, h('form', { class: 'stack', onsubmit: add, novalidate: true },
-      h('h3', {}, t('add_time_off')), field('off-doctor', t('doctor'), doctor), field('off-start', t('start'), start),
-      field('off-end', t('end'), end), field('off-reason', t('reason'), reason), error, h('button', { type: 'submit' }, t('add_time_off')))),
-    load,
-  };
-}
-
-function notificationsCard(ctx) {
-  const body = h('div', {});
-  const load = async () => {
-    const r = await get('/notifications?limit=50');
-    clear(body).append(r.items.length ? h('ul', {}, r.items.map((n) => h('li', {}, `${n.title || n.subject || n.kind || ''} ${n.body || n.text || ''}`,
-      n.read_at ? '' : h('button', { type: 'button', class: 'secondary', onclick: async () => { await post(`/notifications/${n.id}/read`); load(); } }, t('mark_read')))))
-      : h('p', { class: 'muted' }, t('none')));
-  };
-  return { el: card('notifications', t('notifications'), body), load };
-}
-
-function prescriptionsCard(ctx) {
-  const body = h('div', {});
-  const load = async () => {
-    const r = await get('/prescriptions?limit=50');
-    const names = await Promise.all(r.items.map((p) => patient(p.patient_id)));
-    clear(body).append(r.items.length ? table([t('patient'), t('status'), t('items')], r.items.map((p, i) => [patientName(names[i]) || p.patient_id, p.status,
-      (p.items || []).map((x) => `${x.drug || x.drug_id} ${x.dose || ''}`).join('; ')]))
-      : h('p', { class: 'muted' }, t('none')));
-  };
-  return { el: card('prescriptions', t('prescriptions'), body), load };
-}
-
 export function extrasView(view, ctx) {
   const cards = h('div', { class: 'cards' });
   const parts = [waitlistCard(ctx)];
@@ -150,8 +154,12 @@ export function extrasView(view, ctx) {
     if (!extended) {
       extended = true;
       const loaded = await loadedPlugins(ctx.user);
-      if (loaded.has('notifications')) parts.push(notificationsCard(ctx));
-      if (loaded.has('prescriptions')) parts.push(prescriptionsCard(ctx));
+      if (loaded.has('notifications')) {
+        parts.push(inboxCard(ctx), preferencesCard(ctx));
+        if (ctx.user.role === 'admin') parts.push(outboxCard(ctx));
+      }
+      // Reception may not read prescriptions (clinical data).
+      if (loaded.has('prescriptions') && ['admin', 'doctor', 'nurse'].includes(ctx.user.role)) parts.push(prescriptionsCard(ctx));
       for (const p of parts) cards.append(p.el);
     }
     await Promise.all(parts.map((p) => p.load().catch((e) => p.el.append(h('p', { class: 'error' }, errorText(e))))));

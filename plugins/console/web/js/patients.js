@@ -10,9 +10,11 @@ import { patientName, doctorById, serviceById, zoneOf } from './directory.js';
 import { registerForm, errorText } from './dialogs.js';
 import { localDate, localTime } from './time.js';
 import { statusLabel } from './dayview.js';
+import { patientPrescriptions } from './prescribing.js';
+import { current } from './session.js';
 
-function section(title, body) {
-  return h('div', { class: 'card' }, h('h2', {}, title), body);
+function section(title, body, wide) {
+  return h('div', { class: wide ? 'card wide' : 'card' }, h('h2', {}, title), body);
 }
 
 async function guarded(load, render) {
@@ -50,6 +52,16 @@ export async function recordSummary(target, id) {
         h('td', {}, v.temperature_c ?? ''), h('td', {}, v.spo2 ?? ''), h('td', {}, v.weight_kg ?? '')))))
       : h('p', { class: 'muted' }, t('none'))),
   ]);
+  // Prescriptions where that plugin answers and the role may read them.
+  const user = current() ? current().user : { role: '' };
+  let prescriptions = null;
+  if (['admin', 'doctor', 'nurse'].includes(user.role)) {
+    const probe = await get(`/prescriptions?patient_id=${id}&limit=1`).then(() => true, (e) => e.status !== 404);
+    if (probe) {
+      prescriptions = patientPrescriptions(p, user);
+      await prescriptions.load();
+    }
+  }
   const allergies = (p.allergies || []).map((a) => (typeof a === 'string' ? a : a.substance || a.name || JSON.stringify(a)));
   clear(target).append(h('h2', { id: 'record-title' }, patientName(p)),
     h('div', { class: 'cards' },
@@ -60,7 +72,8 @@ export async function recordSummary(target, id) {
         h('dt', {}, t('allergies')), h('dd', { class: allergies.length ? 'error' : '' }, allergies.length ? allergies.join(', ') : t('none_known')))),
       section(t('appointments'), parts[0]),
       section(t('encounters'), parts[1]),
-      section(t('vitals'), parts[2])));
+      section(t('vitals'), parts[2]),
+      prescriptions ? section(t('prescriptions'), prescriptions.el, true) : null));
   return p;
 }
 
