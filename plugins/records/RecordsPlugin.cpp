@@ -11,6 +11,7 @@
 #include <Poco/File.h>
 #include <Poco/Nullable.h>
 
+#include "PatientSearchService.h"
 #include "RecordChecks.h"
 #include "RecordsSchemas.h"
 #include "clinic/Access.h"
@@ -97,6 +98,8 @@ void RecordsPlugin::start(clinic::Host& host)
         clinic::records::kClinicalSummaryService, std::make_shared<VitalsSummary>(host.database()));
     host.services().publish<clinic::records::ExportSections>(
         clinic::records::kExportSectionsService, _exportSections);
+    host.services().publish<clinic::records::PatientSearch>(
+        clinic::records::kPatientSearchService, makePatientSearch(host.database()));
 
     namespace roles = clinic::roles;
     using clinic::Contract;
