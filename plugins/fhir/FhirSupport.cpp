@@ -361,15 +361,15 @@ Poco::JSON::Object::Ptr searchset(const clinic::Request& request, const std::str
         l->set("url", href);
         links->add(l);
     };
-    std::string self = url + (query.empty() ? "" : "?" + query);
-    if (auto cursor = request.query("_cursor"))
-        self += std::string(query.empty() ? "?" : "&") + "_cursor=" + *cursor;
-    link("self", self);
-    if (nextCursor) {
+    auto withCursor = [&](const std::string& cursor) {
         std::string encoded;
-        Poco::URI::encode(*nextCursor, "!#$&'()*+,/:;=?@[] ", encoded);
-        link("next", url + "?" + query + (query.empty() ? "" : "&") + "_cursor=" + encoded);
-    }
+        Poco::URI::encode(cursor, "!#$&'()*+,/:;=?@[] ", encoded);
+        return url + "?" + query + (query.empty() ? "" : "&") + "_cursor=" + encoded;
+    };
+    auto cursor = request.query("_cursor");
+    link("self", cursor ? withCursor(*cursor) : url + (query.empty() ? "" : "?" + query));
+    if (nextCursor)
+        link("next", withCursor(*nextCursor));
     Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
     for (const auto& r : resources) {
         auto search = clinic::makeObject();

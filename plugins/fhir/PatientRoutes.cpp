@@ -192,7 +192,13 @@ Response FhirApi::searchMedicationRequest(Request& req)
         throw badRequest("INVALID_PARAMETER", "patient is required (Patient/<id>)");
     auto status = params.one("status");
     // A patient's search of someone else answers like a record that does not exist.
-    _host.access().require(req, *patient, PatientData::Clinical);
+    try {
+        _host.access().require(req, *patient, PatientData::Clinical);
+    } catch (const HttpError&) {
+        _host.audit().record(
+            req, AuditEvent {"fhir.medication_request.search", "prescription", "", *patient, "denied", ""});
+        throw;
+    }
     std::vector<Poco::JSON::Object::Ptr> found;
     for (const auto& r : medicationRequests(*history, *patient))
         if ((!status || r->getValue<std::string>("status") == *status)

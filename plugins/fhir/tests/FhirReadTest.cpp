@@ -160,6 +160,13 @@ public:
         // An impossible date is a client error, not an empty result.
         CPPUNIT_ASSERT_EQUAL(std::string("INVALID_PARAMETER"),
             outcomeCode(fetch("/fhir/r4/Patient?birthdate=1990-02-30", as("admin"), 400)));
+        // The reason the caller gives is kept with the read, as the JSON API keeps it.
+        auto withReason = as("nurse");
+        withReason["X-Access-Reason"] = "lab referral";
+        fetch("/fhir/r4/Patient/" + str(id), withReason);
+        CPPUNIT_ASSERT_EQUAL(1L,
+            site().count("audit_log",
+                "action = 'fhir.patient.read' AND reason = 'lab referral' AND patient_id = " + str(id)));
         // Every search is audited.
         CPPUNIT_ASSERT(site().count("audit_log", "action = 'fhir.patient.search'") >= 8);
         CPPUNIT_ASSERT(
@@ -234,6 +241,10 @@ public:
             str(mine), fetch("/fhir/r4/Appointment/" + str(mine), patient)->getValue<std::string>("id"));
         CPPUNIT_ASSERT_EQUAL(std::string("NOT_FOUND"),
             outcomeCode(fetch("/fhir/r4/MedicationRequest?patient=Patient/" + str(other), patient, 404)));
+        CPPUNIT_ASSERT_EQUAL(1L,
+            site().count("audit_log",
+                "action = 'fhir.medication_request.search' AND outcome = 'denied' AND patient_id = "
+                    + str(other)));
         // The denied read is in the audit trail, as the JSON API's are.
         CPPUNIT_ASSERT(site().count("audit_log",
                            "action = 'fhir.appointment.read' AND outcome = 'denied' AND object_id = '"
