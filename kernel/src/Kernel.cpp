@@ -95,11 +95,19 @@ public:
             probe.add(r, _plugin);
             _kernel.urlOwners().check(_plugin, r);
         }
+        for (const auto& [prefix, renderer] : _router.stagedRenderers()) {
+            if (!_kernel.urlOwners().owns(_plugin, prefix))
+                throw std::invalid_argument("plugin " + _plugin + " may not render errors under " + prefix
+                    + ": it is not one of its URL prefixes");
+            probe.addErrorRenderer(prefix, renderer, _plugin);
+        }
         _jobs.check();
         _services.check();
         _services.commit();
         for (auto& r : _router.staged())
             _kernel.addRoute(std::move(r), _plugin);
+        for (auto& [prefix, renderer] : _router.stagedRenderers())
+            _kernel.router().addErrorRenderer(prefix, std::move(renderer), _plugin);
         for (auto& [name, check] : _checks)
             _kernel.addReadinessCheck(name, std::move(check));
         for (auto& hook : _reloadHooks)
@@ -107,6 +115,7 @@ public:
         _events.commit();
         _jobs.commit();
         _router.staged().clear();
+        _router.stagedRenderers().clear();
         _checks.clear();
         _reloadHooks.clear();
     }

@@ -11,6 +11,7 @@
 #include <Poco/File.h>
 #include <Poco/Nullable.h>
 
+#include "PatientSearchService.h"
 #include "RecordChecks.h"
 #include "RecordsSchemas.h"
 #include "clinic/Access.h"
@@ -127,6 +128,8 @@ void RecordsPlugin::start(clinic::Host& host)
         clinic::records::kExportSectionsService, _exportSections);
     host.services().publish<clinic::StreamNarrowing>(
         clinic::kStreamNarrowingService, std::make_shared<ClinicalStreamNarrowing>(host.access()));
+    host.services().publish<clinic::records::PatientSearch>(
+        clinic::records::kPatientSearchService, makePatientSearch(host.database()));
 
     namespace roles = clinic::roles;
     using clinic::Contract;

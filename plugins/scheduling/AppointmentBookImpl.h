@@ -126,6 +126,8 @@ public:
 private:
     // scheduling.appointment_actions.v1 runs the patient's own confirm and cancel.
     friend class AppointmentActionsImpl;
+    // scheduling.booking.v1 books through the API's own handler.
+    friend class AppointmentBookingImpl;
 
     clinic::Host& _host;
     std::shared_ptr<clinic::records::PatientRegistry> _patients;

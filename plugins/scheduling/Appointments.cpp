@@ -1,6 +1,7 @@
 #include "Appointments.h"
 #include "AppointmentBookImpl.h"
 #include "AppointmentActions.h"
+#include "BookingService.h"
 
 #include <chrono>
 #include <cstdio>
@@ -483,6 +484,7 @@ void AppointmentBook::start()
         clinic::kCareRelationshipService, std::static_pointer_cast<clinic::CareRelationships>(_impl));
     _impl->host().services().publish<clinic::scheduling::AppointmentActions>(
         clinic::scheduling::kAppointmentActionsService, makeAppointmentActions(_impl));
+    publishBooking(_impl->host(), _impl);
 }
 
 DirectoryCache& AppointmentBook::directory()

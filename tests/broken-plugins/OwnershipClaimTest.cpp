@@ -15,6 +15,7 @@ class OwnershipClaimTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aRouteUnderSchedulingsPrefixFailsThePluginAndSchedulingKeepsIt);
     CPPUNIT_TEST(aServiceUnderAnotherPluginsNameFailsThePlugin);
     CPPUNIT_TEST(aServiceWithoutAVersionFailsThePlugin);
+    CPPUNIT_TEST(renderingErrorsUnderAnotherPluginsPrefixFailsThePlugin);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -63,6 +64,20 @@ public:
             "plugin broken_foreign_service may not publish service broken_foreign_service.notes: a service "
             "name "
             "ends in its interface version");
+    }
+
+    void renderingErrorsUnderAnotherPluginsPrefixFailsThePlugin()
+    {
+        Daemon::Options options;
+        options.config["plugins.load"] = "example,records,scheduling,broken_error_claim";
+        Daemon d(options);
+        auto client = d.adminClient();
+        assertStillServes(client);
+        assertPluginFailed(client, "broken_error_claim",
+            "plugin broken_error_claim may not render errors under /api/v1/appointments");
+        auto missing = client.get("/api/v1/appointments/987654");
+        CPPUNIT_ASSERT_EQUAL(404, missing.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("NOT_FOUND"), missing.errorCode());
     }
 };
 

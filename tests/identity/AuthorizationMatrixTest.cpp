@@ -143,6 +143,27 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/outbox", "admin"},
     {"GET /api/v1/outbox/{id}", "admin"},
     {"POST /api/v1/outbox/{id}/retry", "admin"},
+    // fhir plugin: the CapabilityStatement is public, as FHIR clients read
+    // it before they sign in; within the roles, a patient reaches only their
+    // own Patient, Appointments and MedicationRequests (plugins/fhir/tests)
+    {"GET /fhir/r4/metadata", "public"},
+    {"GET /fhir/r4/Practitioner", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Practitioner/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Location", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Location/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/HealthcareService", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/HealthcareService/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Schedule", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Schedule/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Slot", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Slot/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Patient", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Patient/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Appointment", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/Appointment/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /fhir/r4/Appointment", "admin,doctor,nurse,patient,receptionist"},
+    {"GET /fhir/r4/MedicationRequest", "admin,doctor,nurse,patient"},
+    {"GET /fhir/r4/MedicationRequest/{id}", "admin,doctor,nurse,patient"},
 };
 
 /// Routes listed but not called by the matrix, each with the reason. Every

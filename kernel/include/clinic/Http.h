@@ -254,12 +254,26 @@ struct Route {
     Contract contract; ///< what it accepts and answers, for OpenAPI
 };
 
+/// Renders an error answer in a standard's own shape where the API's error
+/// envelope does not apply (FHIR's OperationOutcome under /fhir/r4).
+using ErrorRenderer = std::function<Response(const HttpError& error, const Request& request)>;
+
 class Router {
 public:
     virtual ~Router() = default;
     /// Adds a route. Throws std::invalid_argument on a malformed pattern or a
     /// duplicate method+pattern.
     virtual void add(Route route) = 0;
+    /// Every error answer to a request whose path lies under prefix (one of
+    /// the plugin's urlPrefixes(), or a path under one) is rendered by
+    /// renderer instead of the error envelope: the handlers' HttpErrors and
+    /// the kernel's own 401, 403, 404, 405, 413, 503 and 500 alike. The
+    /// kernel still sends X-Request-ID, the error's headers (Allow,
+    /// Retry-After) and WWW-Authenticate on a 401. Answers given before a
+    /// request is routed (framing, deadlines, load shedding) keep the
+    /// envelope. A renderer that throws gets the envelope too. The start
+    /// fails on a prefix the plugin does not own or one that has a renderer.
+    virtual void renderErrors(const std::string& prefix, ErrorRenderer renderer) = 0;
 };
 
 } // namespace clinic

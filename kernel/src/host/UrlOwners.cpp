@@ -68,4 +68,15 @@ void UrlOwners::check(const std::string& plugin, const Route& route) const
                 + route.pattern + ": URL prefix " + p.text + " belongs to plugin " + p.plugin);
 }
 
+bool UrlOwners::owns(const std::string& plugin, const std::string& path) const
+{
+    if (path.empty() || path.front() != '/' || path.find_first_of("{}") != std::string::npos)
+        return false;
+    const auto segments = segmentsOf(path);
+    for (const auto& p : _prefixes)
+        if (p.plugin == plugin && under(segments, p.segments))
+            return true;
+    return false;
+}
+
 } // namespace clinic

@@ -23,6 +23,10 @@ public:
     /// plugin's space through a parameter.
     void check(const std::string& plugin, const Route& route) const;
 
+    /// Whether path (literal segments) is one of plugin's prefixes or lies
+    /// under one.
+    bool owns(const std::string& plugin, const std::string& path) const;
+
 private:
     struct Prefix {
         std::string plugin;

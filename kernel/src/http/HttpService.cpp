@@ -173,11 +173,6 @@ Response errorResponse(const HttpError& e, const std::string& requestId)
     return res;
 }
 
-Response internalError(const std::string& requestId)
-{
-    return errorResponse(HttpError(500, "INTERNAL", "internal error; quote the request id"), requestId);
-}
-
 std::string allowList(const std::set<std::string>& methods)
 {
     std::string allow;
@@ -270,6 +265,25 @@ std::unique_ptr<Exchange> HttpService::open(
     return exchange;
 }
 
+Response HttpService::errorAnswer(const HttpError& error, const Request& req) const
+{
+    if (const ErrorRenderer* render = _router.errorRenderer(req.path)) {
+        try {
+            Response res = (*render)(error, req);
+            res.status = error.status();
+            res.headers.insert(res.headers.end(), error.headers().begin(), error.headers().end());
+            if (error.status() == 401)
+                res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"clinicd\"");
+            return res;
+        } catch (const std::exception& e) {
+            Poco::Logger::get("clinicd.http")
+                .error("%s %s: the error renderer failed: %s", escapeForLog(req.method),
+                    escapeForLog(req.path), escapeForLog(e.what()));
+        }
+    }
+    return errorResponse(error, req.requestId);
+}
+
 Response HttpService::guarded(Exchange& exchange, const std::function<Response()>& step)
 {
     Request& req = exchange.request;
@@ -277,14 +291,14 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
     try {
         return step();
     } catch (const HttpError& e) {
-        return errorResponse(e, req.requestId);
+        return errorAnswer(e, req);
     } catch (const Poco::Data::SessionPoolExhaustedException& e) {
         // Every pooled session busy (db.pool.max): a load the client may retry
         // into, not a fault of the server's.
         log.warning("%s %s: %s", escapeForLog(req.method), escapeForLog(req.path), e.displayText());
         HttpError busy(503, "DATABASE_BUSY", "the database is busy; try again shortly");
         busy.headers().emplace_back("Retry-After", "1");
-        return errorResponse(busy, req.requestId);
+        return errorAnswer(busy, req);
     } catch (const Poco::Exception& e) {
         log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path),
             escapeForLog(e.displayText()));
@@ -295,7 +309,7 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
         log.error(
             "%s %s failed with a non-standard exception", escapeForLog(req.method), escapeForLog(req.path));
     }
-    return internalError(req.requestId);
+    return errorAnswer(HttpError(500, "INTERNAL", "internal error; quote the request id"), req);
 }
 
 void HttpService::admit(Exchange& exchange)

@@ -75,6 +75,9 @@ public:
 private:
     Response admitOrAnswer(Exchange& exchange);
     Response guarded(Exchange& exchange, const std::function<Response()>& step);
+    /// The error envelope, or the answer of the renderer a plugin declared
+    /// for the request's path (Router::renderErrors).
+    Response errorAnswer(const HttpError& error, const Request& request) const;
     /// The response bytes; records the request's metrics and log line.
     std::string render(Exchange& exchange, Response response);
     /// The request's Origin if CORS is on and it is listed.

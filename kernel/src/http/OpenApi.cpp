@@ -243,12 +243,24 @@ Poco::JSON::Object::Ptr openApiDocument(const RouterImpl& router, const std::str
             ok->set("description", "success: see the summary");
             responses->set("2XX", ok);
         }
+        // Under a prefix whose plugin renders its own errors (Router::renderErrors)
+        // the answers are not the envelope: say so rather than show its schema.
+        const bool ownErrors = router.errorRenderer(route.pattern) != nullptr;
+        auto error = [&](const std::string& description) {
+            if (!ownErrors)
+                return errorResponse(description);
+            auto own = makeObject();
+            own->set("description", description + " (in the " + r->owner + " plugin's own error format)");
+            return own;
+        };
         if (!route.access.isPublic) {
-            responses->set("401", errorResponse("no valid access token"));
-            responses->set("403", errorResponse("the caller's role may not do this"));
+            responses->set("401", error("no valid access token"));
+            responses->set("403", error("the caller's role may not do this"));
         }
-        responses->set("4XX", errorResponse("bad input, not found, conflict: the error envelope"));
-        responses->set("5XX", errorResponse("internal error; quote the request id"));
+        responses->set("4XX",
+            error(ownErrors ? "bad input, not found, conflict"
+                            : "bad input, not found, conflict: the error envelope"));
+        responses->set("5XX", error("internal error; quote the request id"));
         op->set("responses", responses);
 
         item->set(lower(route.method), op);

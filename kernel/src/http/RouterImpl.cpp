@@ -1,5 +1,6 @@
 #include "http/RouterImpl.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace clinic {
@@ -121,9 +122,40 @@ RouteMatch RouterImpl::match(const std::string& method, const std::string& path)
     return best;
 }
 
+void RouterImpl::addErrorRenderer(const std::string& prefix, ErrorRenderer renderer, const std::string& owner)
+{
+    if (!renderer)
+        throw std::invalid_argument("error renderer for " + prefix + ": none given");
+    for (const auto& r : _renderers)
+        if (r.prefix == prefix)
+            throw std::invalid_argument("errors under " + prefix + " are already rendered by " + r.owner);
+    _renderers.push_back({prefix, split(prefix), std::move(renderer), owner});
+}
+
+const ErrorRenderer* RouterImpl::errorRenderer(const std::string& path) const
+{
+    if (_renderers.empty())
+        return nullptr;
+    const auto parts = split(path);
+    const PrefixRenderer* best = nullptr;
+    for (const auto& r : _renderers) {
+        if (r.segments.size() > parts.size()
+            || !std::equal(r.segments.begin(), r.segments.end(), parts.begin()))
+            continue;
+        if (!best || r.segments.size() > best->segments.size())
+            best = &r;
+    }
+    return best ? &best->render : nullptr;
+}
+
 void StagedRouter::add(Route route)
 {
     _staged.push_back(std::move(route));
+}
+
+void StagedRouter::renderErrors(const std::string& prefix, ErrorRenderer renderer)
+{
+    _renderers.emplace_back(prefix, std::move(renderer));
 }
 
 } // namespace clinic

@@ -47,11 +47,24 @@ public:
 
     const std::vector<std::unique_ptr<RegisteredRoute>>& routes() const { return _routes; }
 
+    /// Renders errors under prefix (Router::renderErrors). Throws
+    /// std::invalid_argument if the prefix already has a renderer.
+    void addErrorRenderer(const std::string& prefix, ErrorRenderer renderer, const std::string& owner);
+    /// The renderer of the longest prefix the path lies under, or null.
+    const ErrorRenderer* errorRenderer(const std::string& path) const;
+
     /// Splits a path into its segments ("/a/b" -> a, b).
     static std::vector<std::string> split(const std::string& path);
 
 private:
+    struct PrefixRenderer {
+        std::string prefix;
+        std::vector<std::string> segments;
+        ErrorRenderer render;
+        std::string owner;
+    };
     std::vector<std::unique_ptr<RegisteredRoute>> _routes;
+    std::vector<PrefixRenderer> _renderers;
 };
 
 /// The Router a plugin sees: routes go to the kernel's router under the
@@ -59,10 +72,13 @@ private:
 class StagedRouter : public Router {
 public:
     void add(Route route) override;
+    void renderErrors(const std::string& prefix, ErrorRenderer renderer) override;
     std::vector<Route>& staged() { return _staged; }
+    std::vector<std::pair<std::string, ErrorRenderer>>& stagedRenderers() { return _renderers; }
 
 private:
     std::vector<Route> _staged;
+    std::vector<std::pair<std::string, ErrorRenderer>> _renderers;
 };
 
 } // namespace clinic
