@@ -143,6 +143,14 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/outbox", "admin"},
     {"GET /api/v1/outbox/{id}", "admin"},
     {"POST /api/v1/outbox/{id}/retry", "admin"},
+    // scheduling: departments (everyone reads, admin writes) and a doctor's
+    // statistics (admin any, a doctor their own: plugins/scheduling/tests)
+    {"GET /api/v1/departments", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/departments", "admin"},
+    {"GET /api/v1/departments/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/departments/{id}", "admin"},
+    {"DELETE /api/v1/departments/{id}", "admin"},
+    {"GET /api/v1/doctors/{id}/stats", "admin,doctor"},
 };
 
 /// Routes listed but not called by the matrix, each with the reason. Every
