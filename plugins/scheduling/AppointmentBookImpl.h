@@ -201,6 +201,23 @@ private:
     void scheduleNotices(clinic::Transaction& tx, const Appointment& a, const std::string& what,
         const std::vector<Reminder>& reminders = {});
 
+    // ---- the automatic no-show (NoShow.cpp) -----------------------------------
+
+    /// The no_show_after rule's minutes after the start for a booking ctx
+    /// (asked before the write transaction); none: never automatically.
+    std::optional<int> noShowPlan(Poco::JSON::Object::Ptr ctx, const Appointment& a);
+    /// Queues the appointment's no-show job for its current start and
+    /// records when it is due (no_show_at), in tx. Keyed by appointment and
+    /// start, so a moved appointment gets a job for its new start and the
+    /// old one finds the start changed and does nothing.
+    void scheduleNoShow(clinic::Transaction& tx, const Appointment& a, std::optional<int> minutes);
+    /// The job: marks the appointment no_show through changeStatus if it is
+    /// still pending or confirmed at the start the job was made for.
+    void runNoShow(const clinic::Job& job, clinic::Transaction& tx);
+    /// Plans the no-show of open appointments that have none (those booked
+    /// before the automatic no-show existed), in batches.
+    void planMissingNoShows();
+
     /// Offers a freed [start, end) of a doctor to the first matching
     /// waitlist entry, in tx.
     void offerFreedSlot(clinic::Transaction& tx, const Appointment& a);
@@ -222,12 +239,20 @@ private:
     Response ics(Request& req);
     Response doctorFeed(Request& req);
     Response transition(Request& req, const std::string& to);
+    /// The status change itself, in tx, on a row read for update: the
+    /// guarded UPDATE, the freed cells of a no-show, the audit row and the
+    /// event. False (nothing written) when the row's status is no longer
+    /// a.status.
+    bool changeStatus(
+        clinic::Transaction& tx, Request& req, Appointment& a, const std::string& to, std::int64_t nowUtc);
     Response cancel(Request& req);
     Response reschedule(Request& req);
     Response listWaitlist(Request& req);
     Response addWaitlist(Request& req);
     Response removeWaitlist(Request& req);
     Response dashboard(Request& req);
+    /// GET /api/v1/doctors/{id}/stats (DoctorStats.cpp).
+    Response doctorStats(Request& req);
     Response monthly(Request& req);
     std::string calendarText(
         Poco::Data::Session& s, const std::vector<Appointment>& items, const std::string& name);

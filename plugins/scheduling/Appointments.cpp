@@ -1,7 +1,7 @@
 #include "Appointments.h"
-#include "AppointmentBookImpl.h"
 #include "AppointmentActions.h"
 #include "BookingService.h"
+#include "AppointmentBookImpl.h"
 
 #include <chrono>
 #include <cstdio>
@@ -330,6 +330,9 @@ void AppointmentBook::Impl::start()
                     .Register(_host.metrics())
                     .Add({});
     refreshWaiting();
+    _host.jobs().registerHandler("appointment.no_show",
+        [this](const clinic::Job& job, clinic::Transaction& tx) { runNoShow(job, tx); });
+    planMissingNoShows();
 
     namespace roles = clinic::roles;
     using clinic::Contract;
@@ -410,9 +413,18 @@ void AppointmentBook::Impl::start()
         "reports: per doctor for a month (?month=YYYY-MM; Accept: text/csv for CSV)",
         Contract()
             .param("month", Schema::string(7, 7).describe("YYYY-MM"), "the month, in the clinic's zone", true)
+            .param(
+                "by", Schema::enumOf({"doctor", "department"}), "one line per doctor (default) or department")
             .returns(
                 200, "per doctor: booked, completed, cancelled, no-show, revenue", schemas::monthlyReport())
             .returnsText(200, "text/csv", "the same as CSV, on Accept: text/csv"));
+    routes.add("GET", "/api/v1/doctors/{id}/stats", roles::physicians, &Impl::doctorStats,
+        "reports: a doctor's figures over local dates (?from=&to=; a doctor only their own)",
+        Contract()
+            .param("from", Schema::date(), "first local date of the doctor's main location, inclusive", true)
+            .param("to", Schema::date(), "last local date, inclusive; at most 62 days after from", true)
+            .returns(200, "booked, completed, cancelled, no-show, utilisation, average lead time",
+                schemas::doctorStats()));
 }
 
 AppointmentBook::Impl::PatientFacts AppointmentBook::Impl::patientFacts(std::int64_t patientId)

@@ -328,6 +328,7 @@ Response AppointmentBook::Impl::book(Request& req)
     a.currency = service->currency;
     a.createdAt = a.updatedAt = nowUtc;
     const auto reminders = reminderPlan(p.ctx);
+    const auto noShowAfter = noShowPlan(p.ctx, a);
     try {
         _host.database().transact([&](clinic::Transaction& tx) {
             a.id = 0;
@@ -337,6 +338,7 @@ Response AppointmentBook::Impl::book(Request& req)
             audit(tx, req, "appointment.create", a);
             _host.events().publish(tx, clinic::Event {"appointment.booked", eventPayload(a)});
             scheduleNotices(tx, a, "booked", reminders);
+            scheduleNoShow(tx, a, noShowAfter);
         });
     } catch (const HttpError& e) {
         if (e.code() == "SLOT_TAKEN")

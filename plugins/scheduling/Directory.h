@@ -51,11 +51,14 @@ using LocationRow = Poco::Tuple<Poco::Int64, std::string, std::string, std::stri
     std::string, std::string>;
 inline constexpr const char* kLocationColumns
     = "id, name, address, city, county, timezone, phone, opening_hours";
-using ServiceRow = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Int64, std::string>;
-inline constexpr const char* kServiceColumns = "id, name, department, duration_min, price_minor, currency";
-using DoctorRow
-    = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Nullable<Poco::Int64>>;
-inline constexpr const char* kDoctorColumns = "d.id, d.name, d.specialty, d.location_id, d.user_id";
+using ServiceRow = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Int64, std::string,
+    Poco::Nullable<Poco::Int64>>;
+inline constexpr const char* kServiceColumns
+    = "id, name, department, duration_min, price_minor, currency, department_id";
+using DoctorRow = Poco::Tuple<Poco::Int64, std::string, std::string, Poco::Int64, Poco::Nullable<Poco::Int64>,
+    Poco::Nullable<Poco::Int64>>;
+inline constexpr const char* kDoctorColumns
+    = "d.id, d.name, d.specialty, d.location_id, d.user_id, d.department_id";
 
 struct Location {
     Poco::Int64 id = 0;
@@ -107,15 +110,22 @@ struct Location {
     }
 };
 
+/// Service::departmentId while a department is known only by its name.
+inline constexpr Poco::Int64 kDepartmentByName = -1;
+
 struct Service {
     Poco::Int64 id = 0;
+    /// department is the name of the department departmentId (kept with
+    /// it, so terminals reading the text field see the resource's name).
     std::string name, department;
     Poco::Int64 durationMin = 0, priceMinor = 0;
     std::string currency;
+    Poco::Int64 departmentId = 0; ///< 0: none
 
     static Service from(const ServiceRow& r)
     {
-        return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
+        return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(),
+            r.get<6>().isNull() ? 0 : r.get<6>().value()};
     }
     Poco::JSON::Object::Ptr toJson() const
     {
@@ -126,6 +136,7 @@ struct Service {
         o->set("duration_min", durationMin);
         o->set("price_minor", priceMinor);
         o->set("currency", currency);
+        o->set("department_id", departmentId ? Poco::Dynamic::Var(departmentId) : Poco::Dynamic::Var());
         return o;
     }
 };
@@ -136,6 +147,7 @@ struct Doctor {
     Poco::Int64 locationId = 0;
     std::optional<Poco::Int64> userId;
     std::vector<Poco::Int64> serviceIds;
+    Poco::Int64 departmentId = 0; ///< 0: none
 
     static Doctor from(const DoctorRow& r)
     {
@@ -146,6 +158,7 @@ struct Doctor {
         d.locationId = r.get<3>();
         if (!r.get<4>().isNull())
             d.userId = r.get<4>().value();
+        d.departmentId = r.get<5>().isNull() ? 0 : r.get<5>().value();
         return d;
     }
     Poco::JSON::Object::Ptr toJson() const
@@ -163,6 +176,7 @@ struct Doctor {
             o->set("user_id", *userId);
         else
             o->set("user_id", Poco::Dynamic::Var());
+        o->set("department_id", departmentId ? Poco::Dynamic::Var(departmentId) : Poco::Dynamic::Var());
         return o;
     }
 };

@@ -51,11 +51,14 @@ void SchedulingPlugin::insertDoctor(clinic::Transaction& tx, Doctor& d, const st
     Poco::Nullable<Poco::Int64> user;
     if (d.userId)
         user = *d.userId;
+    Poco::Nullable<Poco::Int64> department;
+    if (d.departmentId > 0)
+        department = d.departmentId;
     tx.session()
         << "INSERT INTO scheduling_doctors (name, name_key, specialty, location_id, user_id, demo_key,"
-           " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+           " created_at, updated_at, department_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         use(d.name), use(nameKey), use(d.specialty), use(d.locationId), use(user), use(key), use(at), use(at),
-        now;
+        use(department), now;
     d.id = tx.lastInsertId();
     linkServices(tx, d);
 }
@@ -110,6 +113,15 @@ void SchedulingPlugin::readDoctor(clinic::FieldReader& in, const Poco::JSON::Obj
             }
         }
     }
+    if (body->has("department_id")) {
+        if (body->isNull("department_id")) {
+            d.departmentId = 0;
+        } else if (auto department = in.optionalInt("department_id", 1, INT64_MAX)) {
+            d.departmentId = *department;
+            if (!exists(s, "scheduling_departments", *department))
+                in.fail("department_id", "no such department");
+        }
+    }
     if (in.has("user_id")) {
         if (body->isNull("user_id")) {
             d.userId.reset();
@@ -126,6 +138,7 @@ Response SchedulingPlugin::listDoctors(Request& req)
     clinic::PageRequest page = clinic::readPage(req);
     std::map<std::string, std::string> errors;
     auto location = queryId(req, "location_id", errors);
+    auto department = queryId(req, "department_id", errors);
     if (!errors.empty())
         throw HttpError::validation(errors);
     // String conditions first, then integers: bindings follow the
@@ -148,10 +161,14 @@ Response SchedulingPlugin::listDoctors(Request& req)
             strings.push_back(*v);
         }
     std::vector<Poco::Int64> ints;
-    ints.reserve(2);
+    ints.reserve(3);
     if (location) {
         sql += " AND d.location_id = ?";
         ints.push_back(*location);
+    }
+    if (department) {
+        sql += " AND d.department_id = ?";
+        ints.push_back(*department);
     }
     sql += " AND d.id > ? ORDER BY d.id";
     ints.push_back(page.cursor);
@@ -213,15 +230,17 @@ Response SchedulingPlugin::patchDoctor(Request& req)
         in.finish();
         Poco::Int64 at = nowSeconds();
         std::string nameKey = foldName(d.name);
-        Poco::Nullable<Poco::Int64> user;
+        Poco::Nullable<Poco::Int64> user, department;
         if (d.userId)
             user = *d.userId;
+        if (d.departmentId > 0)
+            department = d.departmentId;
         DirectoryCache::changed(tx);
         tx.session()
             << "UPDATE scheduling_doctors SET name = ?, name_key = ?, specialty = ?, location_id = ?,"
-               " user_id = ?, updated_at = ? WHERE id = ?",
-            use(d.name), use(nameKey), use(d.specialty), use(d.locationId), use(user), use(at), use(d.id),
-            now;
+               " user_id = ?, updated_at = ?, department_id = ? WHERE id = ?",
+            use(d.name), use(nameKey), use(d.specialty), use(d.locationId), use(user), use(at),
+            use(department), use(d.id), now;
         if (body->has("service_ids"))
             linkServices(tx, d);
     });

@@ -64,28 +64,38 @@ Response AppointmentBook::Impl::transition(Request& req, const std::string& to)
             throw wrongStatus(a.status, "become " + to);
         if (to == "no_show" && a.startUtc > nowUtc)
             throw HttpError::conflict("an appointment that has not started cannot be a no-show");
-        std::string newStatus = to, old = a.status;
-        Poco::Int64 at = nowUtc, id = a.id;
-        Poco::Data::Statement st(tx.session());
-        st << "UPDATE scheduling_appointments SET status = ?, sequence = sequence + 1, updated_at = ?"
-              " WHERE id = ? AND status = ?",
-            use(newStatus), use(at), use(id), use(old);
-        if (st.execute() != 1)
+        if (!changeStatus(tx, req, a, to, nowUtc))
             throw HttpError::conflict("the appointment changed meanwhile; try again");
-        a.status = to;
-        a.sequence += 1;
-        a.updatedAt = nowUtc;
-        if (to == "no_show") {
-            release(tx, a.id);
-            tx.afterCommit([this] { _noShows->Increment(); });
-        }
-        audit(tx, req, "appointment.update", a);
-        auto payload = eventPayload(a);
-        payload->set("from", old);
-        _host.events().publish(tx, clinic::Event {"appointment.status_changed", payload});
     });
     auto s = _host.database().session();
     return Response::json(toJson(s, a));
+}
+
+bool AppointmentBook::Impl::changeStatus(
+    clinic::Transaction& tx, Request& req, Appointment& a, const std::string& to, std::int64_t nowUtc)
+{
+    // Conditional on the status read: of two racing changes (a check-in and
+    // the automatic no-show, two clerks) exactly one matches the row.
+    std::string newStatus = to, old = a.status;
+    Poco::Int64 at = nowUtc, id = a.id;
+    Poco::Data::Statement st(tx.session());
+    st << "UPDATE scheduling_appointments SET status = ?, sequence = sequence + 1, updated_at = ?"
+          " WHERE id = ? AND status = ?",
+        use(newStatus), use(at), use(id), use(old);
+    if (st.execute() != 1)
+        return false;
+    a.status = to;
+    a.sequence += 1;
+    a.updatedAt = nowUtc;
+    if (to == "no_show") {
+        release(tx, a.id);
+        tx.afterCommit([this] { _noShows->Increment(); });
+    }
+    audit(tx, req, "appointment.update", a);
+    auto payload = eventPayload(a);
+    payload->set("from", old);
+    _host.events().publish(tx, clinic::Event {"appointment.status_changed", payload});
+    return true;
 }
 
 Response AppointmentBook::Impl::cancel(Request& req)
@@ -219,6 +229,11 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         throw HttpError::validation({{"start", p.error}});
     }
     const auto reminders = reminderPlan(p.ctx);
+    Appointment moved = a;
+    moved.startUtc = p.start;
+    moved.endUtc = p.end;
+    moved.status = "pending";
+    const auto noShowAfter = noShowPlan(p.ctx, moved);
     Appointment before = a;
     _host.database().transact([&](clinic::Transaction& tx) {
         auto current = findAppointment(tx.session(), a.id, true);
@@ -247,6 +262,7 @@ Response AppointmentBook::Impl::reschedule(Request& req)
         payload->set("old_end_utc", before.endUtc);
         _host.events().publish(tx, clinic::Event {"appointment.rescheduled", payload});
         scheduleNotices(tx, a, "rescheduled", reminders);
+        scheduleNoShow(tx, a, noShowAfter);
         offerFreedSlot(tx, before);
     });
     return Response::json(toJson(s, a));

@@ -1,4 +1,4 @@
-// Reports: today's dashboard and the monthly figures per doctor.
+// Reports: today's dashboard and the monthly figures per doctor or department.
 
 #include "AppointmentBookImpl.h"
 
@@ -13,6 +13,20 @@
 using namespace Poco::Data::Keywords;
 
 namespace scheduling {
+
+namespace {
+
+/// A department's name for a report line ("" for none or one since removed).
+std::string departmentName(Poco::Data::Session& s, Poco::Int64 id)
+{
+    if (!id)
+        return "";
+    std::vector<std::string> names;
+    s << "SELECT name FROM scheduling_departments WHERE id = ?", use(id), into(names), now;
+    return names.empty() ? "" : names.front();
+}
+
+} // namespace
 
 Response AppointmentBook::Impl::dashboard(Request&)
 {
@@ -66,6 +80,25 @@ Response AppointmentBook::Impl::dashboard(Request&)
         workedTotal += static_cast<double>(worked);
     }
     out->set("today_by_doctor", doctors);
+
+    // The same day by the service's department (none: null).
+    std::vector<Poco::Tuple<Poco::Int64, Poco::Int64, Poco::Int64>> byDepartment;
+    s << "SELECT COALESCE(sv.department_id, 0), COUNT(*), SUM(a.end_utc - a.start_utc)"
+         " FROM scheduling_appointments a JOIN scheduling_services sv ON sv.id = a.service_id"
+         " WHERE a.start_utc >= ? AND a.start_utc < ?"
+         " AND a.status IN ('pending', 'confirmed', 'checked_in', 'completed')"
+         " GROUP BY COALESCE(sv.department_id, 0) ORDER BY COALESCE(sv.department_id, 0)",
+        use(dayStart), use(dayEnd), into(byDepartment), now;
+    Poco::JSON::Array::Ptr departments = new Poco::JSON::Array;
+    for (const auto& r : byDepartment) {
+        auto o = clinic::makeObject();
+        o->set("department_id", r.get<0>() ? Poco::Dynamic::Var(r.get<0>()) : Poco::Dynamic::Var());
+        o->set("name", departmentName(s, r.get<0>()));
+        o->set("appointments", r.get<1>());
+        o->set("booked_minutes", r.get<2>() / 60);
+        departments->add(o);
+    }
+    out->set("today_by_department", departments);
     out->set("utilisation", workedTotal > 0 ? bookedTotal / workedTotal : 0.0);
 
     // No-show rate over the last 30 days: no-shows among appointments that
@@ -97,15 +130,24 @@ Response AppointmentBook::Impl::monthly(Request& req)
     if (!month || month->size() != 7 || (*month)[4] != '-'
         || std::sscanf(month->c_str(), "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 || y < 1970 || y > 9999)
         throw HttpError::validation({{"month", "is required, as YYYY-MM"}});
+    const std::string by = req.query("by").value_or("doctor");
+    if (by != "doctor" && by != "department")
+        throw HttpError::validation({{"by", "must be doctor or department"}});
+    const bool byDepartment = by == "department";
     auto s = _host.database().session();
     auto zone = clinicZone(s);
     Poco::Int64 from = lenientUtc(*zone, daysFromCivil(y, m, 1) * 86400);
     Poco::Int64 to = lenientUtc(*zone, daysFromCivil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400);
     std::vector<Poco::Tuple<Poco::Int64, std::string, Poco::Int64, Poco::Int64, std::string>> rows;
-    s << "SELECT doctor_id, status, COUNT(*), SUM(CASE WHEN status = 'completed' THEN price_minor ELSE "
-         "fee_minor END),"
-         " currency FROM scheduling_appointments WHERE start_utc >= ? AND start_utc < ?"
-         " GROUP BY doctor_id, status, currency ORDER BY doctor_id",
+    // Per doctor, or per the service's department (0: none).
+    const std::string key = byDepartment ? "COALESCE(sv.department_id, 0)" : "a.doctor_id";
+    s << "SELECT " + key
+            + ", a.status, COUNT(*), SUM(CASE WHEN a.status = 'completed' THEN a.price_minor ELSE "
+              "a.fee_minor "
+              "END), a.currency FROM scheduling_appointments a JOIN scheduling_services sv ON sv.id = "
+              "a.service_id"
+              " WHERE a.start_utc >= ? AND a.start_utc < ? GROUP BY "
+            + key + ", a.status, a.currency ORDER BY " + key,
         use(from), use(to), into(rows), now;
     struct Line {
         Poco::Int64 booked = 0, completed = 0, cancelled = 0, noShow = 0;
@@ -128,7 +170,8 @@ Response AppointmentBook::Impl::monthly(Request& req)
     std::ostringstream text;
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     if (csv)
-        text << "doctor_id,doctor,booked,completed,cancelled,no_show,revenue_minor,currency\r\n";
+        text << (byDepartment ? "department_id,department" : "doctor_id,doctor")
+             << ",booked,completed,cancelled,no_show,revenue_minor,currency\r\n";
     auto quote = [](const std::string& v) {
         std::string out = "\"";
         for (char c : v)
@@ -139,20 +182,28 @@ Response AppointmentBook::Impl::monthly(Request& req)
             out.insert(1, "'");
         return out + "\"";
     };
-    for (const auto& [doctorId, l] : lines) {
-        auto d = findDoctor(s, doctorId);
-        const std::string name = d ? d->name : "";
+    for (const auto& [lineId, l] : lines) {
+        std::string name;
+        if (byDepartment) {
+            name = departmentName(s, lineId);
+        } else if (auto d = findDoctor(s, lineId)) {
+            name = d->name;
+        }
+        const std::string idText = lineId ? std::to_string(lineId) : std::string();
         if (csv) {
             if (l.revenue.empty())
-                text << doctorId << ',' << quote(name) << ',' << l.booked << ',' << l.completed << ','
+                text << idText << ',' << quote(name) << ',' << l.booked << ',' << l.completed << ','
                      << l.cancelled << ',' << l.noShow << ",0,\r\n";
             for (const auto& [currency, amount] : l.revenue)
-                text << doctorId << ',' << quote(name) << ',' << l.booked << ',' << l.completed << ','
+                text << idText << ',' << quote(name) << ',' << l.booked << ',' << l.completed << ','
                      << l.cancelled << ',' << l.noShow << ',' << amount << ',' << currency << "\r\n";
             continue;
         }
         auto o = clinic::makeObject();
-        o->set("doctor_id", doctorId);
+        if (byDepartment)
+            o->set("department_id", lineId ? Poco::Dynamic::Var(lineId) : Poco::Dynamic::Var());
+        else
+            o->set("doctor_id", lineId);
         o->set("name", name);
         o->set("booked", l.booked);
         o->set("completed", l.completed);
@@ -170,11 +221,13 @@ Response AppointmentBook::Impl::monthly(Request& req)
     }
     if (csv) {
         Response r = Response::text(text.str(), "text/csv; charset=utf-8");
-        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"clinic-" + *month + ".csv\"");
+        r.headers.emplace_back("Content-Disposition",
+            "attachment; filename=\"clinic-" + *month + (byDepartment ? "-departments" : "") + ".csv\"");
         return r;
     }
     auto out = clinic::makeObject();
     out->set("month", *month);
+    out->set("by", by);
     out->set("timezone", zone->name());
     out->set("items", items);
     return Response::json(out);

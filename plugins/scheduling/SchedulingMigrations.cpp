@@ -7,7 +7,10 @@
 
 #include "Appointments.h"
 #include "SchedulingPlugin.h"
+#include "clinic/Database.h"
 #include "clinic/Migration.h"
+
+using namespace Poco::Data::Keywords;
 
 namespace scheduling {
 
@@ -113,6 +116,43 @@ std::vector<clinic::Migration> AppointmentBook::migrations()
             {"CREATE TABLE scheduling_directory_version (id BIGINT NOT NULL PRIMARY KEY,"
              " version BIGINT NOT NULL)${TABLE}",
                 "INSERT INTO scheduling_directory_version (id, version) VALUES (1, 0)"}},
+        // When an open appointment becomes a no-show by itself (NoShow.cpp):
+        // NULL for those booked before this existed (planned at start), 0
+        // for never.
+        {12, "automatic no-show", {"ALTER TABLE scheduling_appointments ADD COLUMN no_show_at BIGINT NULL"}},
+        // Departments as a resource (Departments.cpp), one DDL statement per
+        // step (MariaDB commits DDL by itself), then the services' free text
+        // turned into departments.
+        {13, "departments",
+            {"CREATE TABLE scheduling_departments (id ${PK}, name VARCHAR(100) NOT NULL,"
+             " location_id BIGINT NULL, head_doctor_id BIGINT NULL, created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL)${TABLE}"}},
+        {14, "service departments", {"ALTER TABLE scheduling_services ADD COLUMN department_id BIGINT NULL"}},
+        {15, "doctor departments", {"ALTER TABLE scheduling_doctors ADD COLUMN department_id BIGINT NULL"}},
+        {16, "departments from the services' text",
+            {"CREATE INDEX scheduling_services_department ON scheduling_services (department_id)"},
+            [](clinic::Transaction& tx) {
+                // One department per distinct text, without a location (a
+                // service has none); its services point at it.
+                std::vector<std::string> names;
+                tx.session() << "SELECT DISTINCT department FROM scheduling_services WHERE department <> ''"
+                                " ORDER BY department",
+                    into(names), now;
+                for (auto& name : names) {
+                    Poco::Int64 at = 0;
+                    tx.session() << "SELECT COALESCE(MIN(created_at), 0) FROM scheduling_services WHERE "
+                                    "department = ?",
+                        use(name), into(at), now;
+                    tx.session() << "INSERT INTO scheduling_departments (name, location_id, head_doctor_id,"
+                                    " created_at, updated_at) VALUES (?, NULL, NULL, ?, ?)",
+                        use(name), use(at), use(at), now;
+                    Poco::Int64 id = tx.lastInsertId();
+                    tx.session() << "UPDATE scheduling_services SET department_id = ? WHERE department = ?",
+                        use(id), use(name), now;
+                }
+            }},
+        {17, "doctor department index",
+            {"CREATE INDEX scheduling_doctors_department ON scheduling_doctors (department_id, id)"}},
     };
 }
 

@@ -98,6 +98,7 @@ void SchedulingPlugin::start(clinic::Host& host)
             .param("city", Schema::string(), "main location in this city")
             .param("county", Schema::string(), "main location in this county")
             .param("location_id", Schema::id(), "main location")
+            .param("department_id", Schema::id(), "of this department")
             .page()
             .returns(200, "doctors", listOf(schemas::doctor())));
     routes.add("POST", "/api/v1/doctors", roles::admin, &SchedulingPlugin::createDoctor,
@@ -135,6 +136,27 @@ void SchedulingPlugin::start(clinic::Host& host)
             .param("location_id", Schema::id(), "doctors of this location")
             .param("patient_id", Schema::id(), "slots as the rules shape them for this patient")
             .returns(200, "free slots, sorted by start", schemas::slots()));
+    routes.add("GET", "/api/v1/departments", roles::everyone, &SchedulingPlugin::listDepartments,
+        "scheduling: departments (?location_id=)",
+        Contract()
+            .param("location_id", Schema::id(), "departments of this location")
+            .page()
+            .returns(200, "departments", listOf(schemas::department())));
+    routes.add("POST", "/api/v1/departments", roles::admin, &SchedulingPlugin::createDepartment,
+        "scheduling: add a department",
+        Contract()
+            .accepts(schemas::departmentInput(true))
+            .returns(201, "the department", schemas::department()));
+    routes.add("GET", "/api/v1/departments/{id}", roles::everyone, &SchedulingPlugin::getDepartment,
+        "scheduling: one department", Contract().returns(200, "the department", schemas::department()));
+    routes.add("PATCH", "/api/v1/departments/{id}", roles::admin, &SchedulingPlugin::patchDepartment,
+        "scheduling: change a department",
+        Contract()
+            .accepts(schemas::departmentInput(false))
+            .returns(200, "the department as changed", schemas::department()));
+    routes.add("DELETE", "/api/v1/departments/{id}", roles::admin, &SchedulingPlugin::deleteDepartment,
+        "scheduling: remove a department no service or doctor belongs to (else 409)",
+        Contract().returnsNothing(204, "removed"));
     _book = std::make_unique<AppointmentBook>(host);
     _book->start();
     host.services().publish<clinic::scheduling::AppointmentLookup>(
@@ -204,6 +226,7 @@ std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string
                 s.durationMin = o->getValue<Poco::Int64>("duration_min");
                 s.priceMinor = o->getValue<Poco::Int64>("price_minor");
                 s.currency = o->getValue<std::string>("currency");
+                s.departmentId = departmentNamed(tx, s.department);
                 insertService(tx, s, key);
                 id = s.id;
                 ++added;

@@ -42,7 +42,7 @@ public:
     {
         return {"/api/v1/scheduling", "/api/v1/locations", "/api/v1/services", "/api/v1/doctors",
             "/api/v1/availability", "/api/v1/appointments", "/api/v1/waitlist", "/api/v1/stats/dashboard",
-            "/api/v1/reports/monthly"};
+            "/api/v1/reports/monthly", "/api/v1/departments"};
     }
 
     std::vector<clinic::Migration> migrations() const override;
@@ -79,11 +79,25 @@ private:
 
     // ---- services -------------------------------------------------------------
 
-    void readService(clinic::FieldReader& in, Service& s, bool partial);
+    void readService(clinic::FieldReader& in, const Poco::JSON::Object::Ptr& body, Service& s, bool partial);
+    /// Resolves a service's department in tx: an id must exist (its name
+    /// becomes the text field); a name alone (the older field) means the
+    /// first department of that name, made without a location if none.
+    void settleDepartment(clinic::Transaction& tx, clinic::FieldReader& in, Service& s);
     Response listServices(Request& req);
     Response createService(Request& req);
     Response getService(Request& req);
     Response patchService(Request& req);
+
+    // ---- departments (Departments.cpp) ------------------------------------------
+
+    /// The first department of this name, or a new one without a location.
+    Poco::Int64 departmentNamed(clinic::Transaction& tx, const std::string& name);
+    Response listDepartments(Request& req);
+    Response createDepartment(Request& req);
+    Response getDepartment(Request& req);
+    Response patchDepartment(Request& req);
+    Response deleteDepartment(Request& req);
 
     // ---- doctors --------------------------------------------------------------
 

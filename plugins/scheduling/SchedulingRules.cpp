@@ -112,6 +112,10 @@ void SchedulingRules::declare(clinic::RuleEngine& rules)
         "\"email\"|\"sms\"|\"inapp\"}, "
         "...} | nil (the default plan)",
         RuleFailure::CallerDefault});
+    rules.declare({"no_show_after",
+        "booking ctx with ctx.appointment -> minutes 0..1440 after the start | false (never) | nil (the "
+        "default, 15)",
+        RuleFailure::CallerDefault});
 }
 
 clinic::RuleDecision SchedulingRules::beforeBook(
@@ -251,6 +255,38 @@ ReminderPlan SchedulingRules::reminders(const Poco::JSON::Object::Ptr& ctx,
     static_cast<clinic::RuleOutcome&>(out) = answer;
     if (answer.failed())
         out.reminders = defaults; // falls back to the default
+    return out;
+}
+
+NoShowDecision SchedulingRules::noShowAfter(
+    const Poco::JSON::Object::Ptr& ctx, int defaultMinutes, const clinic::RuleHelpers& helpers)
+{
+    NoShowDecision out;
+    out.minutes = defaultMinutes;
+    const RuleAnswer answer = _rules.call("no_show_after", ctx, helpers, [&](const RuleAnswer& a) {
+        RuleVerdict verdict;
+        std::int64_t minutes = 0;
+        const std::string type = resultType(a, 0);
+        if (type == "nil") {
+            // nil: the default for this appointment
+        } else if (type == "boolean") {
+            if (a.values[0].extract<bool>())
+                verdict.error = "no_show_after returned true, expected minutes or false";
+            else
+                out.minutes.reset();
+        } else if (!integerOf(a.values[0], minutes)) {
+            verdict.error = "no_show_after returned a " + type + ", expected integer minutes";
+        } else if (minutes < 0 || minutes > 1440) {
+            verdict.error
+                = "no_show_after returned " + std::to_string(minutes) + ", expected 0..1440 minutes";
+        } else {
+            out.minutes = static_cast<int>(minutes);
+        }
+        return verdict;
+    });
+    static_cast<clinic::RuleOutcome&>(out) = answer;
+    if (answer.failed())
+        out.minutes = defaultMinutes;
     return out;
 }
 

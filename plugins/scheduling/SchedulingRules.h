@@ -1,7 +1,7 @@
 #pragma once
 
 // The Lua hooks the scheduling plugin owns (before_book, cancel_policy,
-// slot_length, reminders): their declarations and the readers that turn a
+// slot_length, reminders, no_show_after): their declarations and the readers that turn a
 // script's answer into a typed decision. The rule engine only runs them; what
 // an answer means, and what a wrong one means, is decided here.
 
@@ -39,6 +39,13 @@ struct ReminderPlan : clinic::RuleOutcome {
     std::vector<Reminder> reminders;
 };
 
+/// no_show_after. Falls back to the default on a script error.
+struct NoShowDecision : clinic::RuleOutcome {
+    /// Minutes after the start at which an appointment not checked in
+    /// becomes a no-show, 0..1440; none: never automatically.
+    std::optional<int> minutes;
+};
+
 /// The scheduling plugin's hooks, called through the clinic's rule engine.
 /// Cheap to make: it only holds the engine.
 class SchedulingRules {
@@ -52,7 +59,7 @@ public:
     {
     }
 
-    /// Declares the four hooks (Plugin::declareRuleHooks).
+    /// Declares the hooks (Plugin::declareRuleHooks).
     static void declare(clinic::RuleEngine& rules);
 
     /// before_book(ctx) -> true | false, "reason". Missing hook: allowed.
@@ -71,6 +78,12 @@ public:
     /// nil or an error: defaults.
     ReminderPlan reminders(const Poco::JSON::Object::Ptr& ctx, const std::vector<Reminder>& defaults,
         const clinic::RuleHelpers& helpers = {});
+
+    /// no_show_after(ctx) -> integer minutes 0..1440 after the start, false
+    /// (never automatically), or nil for the default. Missing hook, nil or an
+    /// error: defaultMinutes.
+    NoShowDecision noShowAfter(
+        const Poco::JSON::Object::Ptr& ctx, int defaultMinutes, const clinic::RuleHelpers& helpers = {});
 
 private:
     clinic::RuleEngine& _rules;

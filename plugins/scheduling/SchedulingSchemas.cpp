@@ -83,7 +83,9 @@ Schema service()
         .required("department", Schema::string())
         .required("duration_min", Schema::integer())
         .required("price_minor", Schema::integer().describe("in minor units of currency"))
-        .required("currency", Schema::string(3, 3));
+        .required("currency", Schema::string(3, 3))
+        .required(
+            "department_id", Schema::id().nullable().describe("its department; department is its name"));
 }
 
 Schema serviceInput(bool create)
@@ -93,7 +95,10 @@ Schema serviceInput(bool create)
         create ? in.required(name, s) : in.optional(name, s);
     };
     field("name", Schema::string(1, 200));
-    field("department", Schema::string(1, 100));
+    in.optional("department",
+        Schema::string(1, 100).describe("the department by name (made if none has it); required unless "
+                                        "department_id is given"));
+    in.optional("department_id", Schema::id().nullable().describe("an existing department"));
     field("duration_min", Schema::integer(5, 480));
     field("price_minor", Schema::integer(0, 1000000000000LL).describe("in minor units of currency"));
     field("currency", Schema::string(3, 3).describe("ISO 4217, three capital letters (RON, EUR)"));
@@ -110,7 +115,8 @@ Schema doctor()
         .required("specialty", Schema::string())
         .required("location_id", Schema::id().describe("the main location"))
         .required("service_ids", Schema::array(Schema::id()))
-        .required("user_id", Schema::id().nullable().describe("the doctor's account, if linked"));
+        .required("user_id", Schema::id().nullable().describe("the doctor's account, if linked"))
+        .required("department_id", Schema::id().nullable());
 }
 
 Schema doctorWithHours()
@@ -129,7 +135,8 @@ Schema doctorInput(bool create)
     field("location_id", Schema::id().describe("an existing location"));
     in.optional("service_ids",
           Schema::array(Schema::id()).maxItems(200).describe("existing services; replaces the list"))
-        .optional("user_id", Schema::id().nullable().describe("an existing account; null unlinks"));
+        .optional("user_id", Schema::id().nullable().describe("an existing account; null unlinks"))
+        .optional("department_id", Schema::id().nullable().describe("an existing department; null for none"));
     if (!create)
         in.describe("only the fields to change");
     return in;
@@ -297,6 +304,14 @@ Schema dashboard()
         .required("timezone", Schema::string())
         .required("today_by_status", byStatus)
         .required("today_by_doctor", Schema::array(doctorLoad))
+        .required("today_by_department",
+            Schema::array(
+                Schema::object()
+                    .required("department_id", Schema::id().nullable().describe("null: no department"))
+                    .required("name", Schema::string())
+                    .required("appointments", Schema::integer())
+                    .required("booked_minutes", Schema::integer()))
+                .describe("by the service's department"))
         .required("utilisation", Schema::number())
         .required("no_show_rate_30d", Schema::number())
         .required("upcoming", Schema::integer().describe("pending and confirmed from now on"))
@@ -309,7 +324,9 @@ Schema monthlyReport()
                        .required("amount_minor", Schema::integer())
                        .required("currency", Schema::string(3, 3));
     auto line = Schema::object()
-                    .required("doctor_id", Schema::id())
+                    .optional("doctor_id", Schema::id().describe("per doctor (the default)"))
+                    .optional("department_id",
+                        Schema::id().nullable().describe("with ?by=department: the service's department"))
                     .required("name", Schema::string())
                     .required("booked", Schema::integer())
                     .required("completed", Schema::integer())
@@ -318,8 +335,53 @@ Schema monthlyReport()
                     .required("revenue", Schema::array(revenue).describe("per currency"));
     return Schema::object()
         .required("month", Schema::string(7, 7).describe("YYYY-MM"))
+        .required("by", Schema::enumOf({"doctor", "department"}))
         .required("timezone", Schema::string())
         .required("items", Schema::array(line));
+}
+
+Schema department()
+{
+    return Schema::object()
+        .required("id", Schema::id())
+        .required("name", Schema::string())
+        .required(
+            "location_id", Schema::id().nullable().describe("null for one made from a service's old text"))
+        .required("head_doctor_id", Schema::id().nullable());
+}
+
+Schema departmentInput(bool create)
+{
+    auto in = Schema::object();
+    auto field = [&](const std::string& name, const Schema& s) {
+        create ? in.required(name, s) : in.optional(name, s);
+    };
+    field("name", Schema::string(1, 100));
+    field("location_id", Schema::id().describe("an existing location"));
+    in.optional("head_doctor_id", Schema::id().nullable().describe("an existing doctor, or null for none"));
+    if (!create)
+        in.describe("only the fields to change");
+    return in;
+}
+
+Schema doctorStats()
+{
+    return Schema::object()
+        .required("doctor_id", Schema::id())
+        .required("from", Schema::date())
+        .required("to", Schema::date())
+        .required("timezone", Schema::string().describe("the zone of the doctor's main location"))
+        .required("booked", Schema::integer().describe("appointments starting in the range, any status"))
+        .required("completed", Schema::integer())
+        .required("cancelled", Schema::integer())
+        .required("no_show", Schema::integer())
+        .required("booked_minutes", Schema::integer().describe("open and completed appointments' minutes"))
+        .required("working_minutes",
+            Schema::integer().describe("weekly hours in the range, less holidays and time off"))
+        .required("utilisation", Schema::number().describe("booked over working minutes"))
+        .required("average_lead_time_minutes",
+            Schema::number().nullable().describe(
+                "from booking to start, on average; null without appointments"));
 }
 
 } // namespace scheduling::schemas

@@ -47,6 +47,9 @@ clinic::Schema waitlistEntry();
 clinic::Schema waitlistInput();
 
 clinic::Schema dashboard();
+clinic::Schema doctorStats();
+clinic::Schema department();
+clinic::Schema departmentInput(bool create);
 clinic::Schema monthlyReport();
 
 } // namespace scheduling::schemas

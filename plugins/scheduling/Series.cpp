@@ -147,6 +147,7 @@ Response AppointmentBook::Impl::bookSeries(
         std::string label;
         Placement placement;
         std::vector<Reminder> reminders;
+        std::optional<int> noShowAfter;
     };
     std::vector<Planned> planned;
     std::vector<std::pair<std::string, std::string>> skippedBefore;
@@ -169,7 +170,11 @@ Response AppointmentBook::Impl::bookSeries(
             ruleRejections += p.errorCode == "RULE_REJECTED";
             continue;
         }
-        planned.push_back({c.label, p, reminderPlan(p.ctx)});
+        Appointment draft;
+        draft.startUtc = p.start;
+        draft.endUtc = p.end;
+        auto reminders = reminderPlan(p.ctx);
+        planned.push_back({c.label, p, std::move(reminders), noShowPlan(p.ctx, draft)});
     }
 
     Poco::Int64 seriesId = 0;
@@ -208,6 +213,7 @@ Response AppointmentBook::Impl::bookSeries(
             audit(tx, req, "appointment.create", a);
             _host.events().publish(tx, clinic::Event {"appointment.booked", eventPayload(a)});
             scheduleNotices(tx, a, "booked", p.reminders);
+            scheduleNoShow(tx, a, p.noShowAfter);
             made.push_back(a);
         }
         if (made.empty()) {

@@ -32,20 +32,34 @@ void SchedulingPlugin::insertService(clinic::Transaction& tx, Service& s, const 
     Poco::Nullable<std::string> key;
     if (!demoKey.empty())
         key = demoKey;
+    Poco::Nullable<Poco::Int64> department;
+    if (s.departmentId > 0)
+        department = s.departmentId;
     tx.session() << "INSERT INTO scheduling_services (name, department, duration_min, price_minor, currency,"
-                    " demo_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " demo_key, created_at, updated_at, department_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         use(s.name), use(s.department), use(s.durationMin), use(s.priceMinor), use(s.currency), use(key),
-        use(at), use(at), now;
+        use(at), use(at), use(department), now;
     s.id = tx.lastInsertId();
 }
 
-void SchedulingPlugin::readService(clinic::FieldReader& in, Service& s, bool partial)
+void SchedulingPlugin::readService(
+    clinic::FieldReader& in, const Poco::JSON::Object::Ptr& body, Service& s, bool partial)
 {
     auto want = [&](const char* field) { return !partial || in.has(field); };
     if (want("name"))
         s.name = in.requiredName("name", 1, 200);
-    if (want("department"))
+    // department_id names the resource; the older text field "department"
+    // still works and means the department of that name.
+    if (body->has("department_id")) {
+        if (body->isNull("department_id"))
+            s.departmentId = 0;
+        else
+            s.departmentId = in.optionalInt("department_id", 1, INT64_MAX).value_or(0);
+        s.department.clear();
+    } else if (want("department")) {
         s.department = in.requiredString("department", 1, 100);
+        s.departmentId = kDepartmentByName;
+    }
     if (want("duration_min"))
         s.durationMin = in.requiredInt("duration_min", 5, 480);
     if (want("price_minor"))
@@ -71,11 +85,15 @@ Response SchedulingPlugin::listServices(Request& req)
 
 Response SchedulingPlugin::createService(Request& req)
 {
-    clinic::FieldReader in(req.jsonObject());
+    auto body = req.jsonObject();
+    clinic::FieldReader in(body);
     Service s;
-    readService(in, s, false);
-    in.finish();
-    _host->database().transact([&](clinic::Transaction& tx) { insertService(tx, s); });
+    readService(in, body, s, false);
+    _host->database().transact([&](clinic::Transaction& tx) {
+        settleDepartment(tx, in, s);
+        in.finish();
+        insertService(tx, s);
+    });
     Response r = Response::json(s.toJson(), 201);
     r.headers.emplace_back("Location", "/api/v1/services/" + std::to_string(s.id));
     return r;
@@ -101,14 +119,18 @@ Response SchedulingPlugin::patchService(Request& req)
             throw HttpError::notFound("no such service");
         s = *current;
         clinic::FieldReader in(body);
-        readService(in, s, true);
+        readService(in, body, s, true);
+        settleDepartment(tx, in, s);
         in.finish();
         Poco::Int64 at = nowSeconds();
+        Poco::Nullable<Poco::Int64> department;
+        if (s.departmentId > 0)
+            department = s.departmentId;
         DirectoryCache::changed(tx);
         tx.session() << "UPDATE scheduling_services SET name = ?, department = ?, duration_min = ?,"
-                        " price_minor = ?, currency = ?, updated_at = ? WHERE id = ?",
+                        " price_minor = ?, currency = ?, updated_at = ?, department_id = ? WHERE id = ?",
             use(s.name), use(s.department), use(s.durationMin), use(s.priceMinor), use(s.currency), use(at),
-            use(s.id), now;
+            use(department), use(s.id), now;
     });
     return Response::json(s.toJson());
 }

@@ -164,6 +164,14 @@ const std::map<std::string, std::string> kExpected = {
     {"POST /fhir/r4/Appointment", "admin,doctor,nurse,patient,receptionist"},
     {"GET /fhir/r4/MedicationRequest", "admin,doctor,nurse,patient"},
     {"GET /fhir/r4/MedicationRequest/{id}", "admin,doctor,nurse,patient"},
+    // scheduling: departments (everyone reads, admin writes) and a doctor's
+    // statistics (admin any, a doctor their own: plugins/scheduling/tests)
+    {"GET /api/v1/departments", "admin,doctor,nurse,patient,receptionist"},
+    {"POST /api/v1/departments", "admin"},
+    {"GET /api/v1/departments/{id}", "admin,doctor,nurse,patient,receptionist"},
+    {"PATCH /api/v1/departments/{id}", "admin"},
+    {"DELETE /api/v1/departments/{id}", "admin"},
+    {"GET /api/v1/doctors/{id}/stats", "admin,doctor"},
 };
 
 /// Routes listed but not called by the matrix, each with the reason. Every

@@ -74,19 +74,24 @@ public:
         }
         CPPUNIT_ASSERT_EQUAL(422, c.get("/api/v1/reports/monthly", desk).status);
 
-        // Later that day (the same database, the clock at 12:30 in Bucharest)
-        // b1 at 12:00 is a no-show.
+        // Later that day (the same database, the clock at 12:05 in Bucharest)
+        // b1 at 12:00 is marked a no-show by hand; a2 (10:30) and a4 (11:30),
+        // never checked in, became no-shows by themselves 15 minutes after
+        // their start.
         const std::string dbUrl = site->daemon->dbUrl();
         CPPUNIT_ASSERT_EQUAL(0, site->daemon->stop());
         site.reset();
         Daemon::Options later;
         later.dataDir = data.file("data");
         later.dbUrl = dbUrl;
-        later.config["clock.start"] = "2027-03-01T10:30:00Z";
+        later.config["clock.start"] = "2027-03-01T10:05:00Z";
         site = std::make_unique<Site>("", later);
         auto admin = site->daemon->adminClient();
         auto noShow = admin.post("/api/v1/appointments/" + std::to_string(b1) + "/no-show", "{}");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(noShow.body, 200, noShow.status);
+        CPPUNIT_ASSERT(eventually([&] {
+            return countRows(*site->daemon, "scheduling_appointments", "status = 'no_show'") == 3;
+        }));
 
         auto json = admin.get("/api/v1/reports/monthly?month=2027-03");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(json.body, 200, json.status);
@@ -99,7 +104,7 @@ public:
             Poco::Int64 booked, completed, cancelled, noShow, revenue;
         };
         const std::vector<Expected> lines
-            = {{a, plainName, 4, 1, 1, 0, 20000}, {b, formulaName, 2, 0, 0, 1, 0}};
+            = {{a, plainName, 4, 1, 1, 2, 20000}, {b, formulaName, 2, 0, 0, 1, 0}};
         for (std::size_t i = 0; i < lines.size(); ++i) {
             const auto& e = lines[i];
             auto o = items->getObject(static_cast<unsigned>(i));
@@ -153,12 +158,13 @@ public:
         auto again = admin.get("/api/v1/reports/monthly?month=2027-03", {{"Accept", "text/csv"}});
         CPPUNIT_ASSERT_EQUAL(std::string("'\t=1+2"), parseCsv(again.body).at(2).at(1));
 
-        // The no-show counts in the 30-day rate: one of the two that were due.
+        // The no-shows, by hand and automatic, count in the 30-day rate:
+        // three of the four that were due.
         auto dash2 = admin.get("/api/v1/stats/dashboard");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(dash2.body, 200, dash2.status);
-        CPPUNIT_ASSERT_DOUBLES_EQUAL(0.5, dash2.json()->getValue<double>("no_show_rate_30d"), 1e-9);
+        CPPUNIT_ASSERT_DOUBLES_EQUAL(0.75, dash2.json()->getValue<double>("no_show_rate_30d"), 1e-9);
         CPPUNIT_ASSERT_EQUAL(
-            Poco::Int64(1), dash2.json()->getObject("today_by_status")->getValue<Poco::Int64>("no_show"));
+            Poco::Int64(3), dash2.json()->getObject("today_by_status")->getValue<Poco::Int64>("no_show"));
     }
 };
 

@@ -35,15 +35,16 @@ struct SchedulingFixture : RulesFixture {
 
 class SchedulingRulesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(SchedulingRulesTest);
-    CPPUNIT_TEST(theFourHooksAreDeclaredWithTheirFailureModes);
+    CPPUNIT_TEST(theHooksAreDeclaredWithTheirFailureModes);
     CPPUNIT_TEST(noScriptsMeansTheCallersDefaults);
     CPPUNIT_TEST(wrongReturnTypesAreRuleErrorsHandledPerFailureMode);
     CPPUNIT_TEST(cancelPolicyFeeAndFailClosed);
     CPPUNIT_TEST(remindersAreValidatedOrFallBack);
+    CPPUNIT_TEST(noShowAfterGivesMinutesNeverOrTheDefault);
     CPPUNIT_TEST_SUITE_END();
 
 public:
-    void theFourHooksAreDeclaredWithTheirFailureModes()
+    void theHooksAreDeclaredWithTheirFailureModes()
     {
         SchedulingFixture f;
         std::map<std::string, RuleFailure> modes;
@@ -51,11 +52,12 @@ public:
             CPPUNIT_ASSERT_MESSAGE(h.name, !h.doc.empty());
             modes[h.name] = h.onFailure;
         }
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), modes.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), modes.size());
         CPPUNIT_ASSERT(modes["before_book"] == RuleFailure::FailClosed);
         CPPUNIT_ASSERT(modes["cancel_policy"] == RuleFailure::FailClosed);
         CPPUNIT_ASSERT(modes["slot_length"] == RuleFailure::CallerDefault);
         CPPUNIT_ASSERT(modes["reminders"] == RuleFailure::CallerDefault);
+        CPPUNIT_ASSERT(modes["no_show_after"] == RuleFailure::CallerDefault);
     }
 
     void noScriptsMeansTheCallersDefaults()
@@ -200,6 +202,32 @@ public:
         }
         r = f.rules().reminders(ctxFrom(R"({"case": 0})"), defaults);
         CPPUNIT_ASSERT(!r.failed() && r.reminders.size() == 1);
+    }
+
+    void noShowAfterGivesMinutesNeverOrTheDefault()
+    {
+        SchedulingFixture f;
+        auto none = f.rules().noShowAfter(ctxFrom(kCtx), 15);
+        CPPUNIT_ASSERT(!none.hookExists && none.minutes && *none.minutes == 15);
+        const std::pair<const char*, std::optional<int>> cases[] = {
+            {"return 30", 30},
+            {"return 0", 0},
+            {"return false", std::nullopt},
+            {"return nil", 15},
+            {"return 1441", 15}, // out of range: the default
+            {"return -1", 15},
+            {"return 2.5", 15},
+            {"return true", 15},
+            {"return '30'", 15},
+            {"error('boom')", 15},
+        };
+        for (const auto& [body, expected] : cases) {
+            CPPUNIT_ASSERT_MESSAGE(
+                body, f.load("site.lua", std::string("function no_show_after(ctx) ") + body + " end").ok);
+            auto d = f.rules().noShowAfter(ctxFrom(kCtx), 15);
+            CPPUNIT_ASSERT_MESSAGE(body, d.minutes == expected);
+            CPPUNIT_ASSERT_MESSAGE(body, d.failed() == (expected == 15 && std::string(body) != "return nil"));
+        }
     }
 };
 
