@@ -181,7 +181,14 @@ login() {
     sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p'
 }
 start_daemon
-check "the daemon runs as clinicd" test "$(ps -o user= -p "$(pgrep -n -x clinicd)")" = clinicd
+daemon_main_pid() {
+  if [ -n "$daemon_pid" ]; then
+    pgrep -P "$daemon_pid" -x clinicd
+  else
+    systemctl show -p MainPID --value clinicd
+  fi
+}
+check "the daemon runs as clinicd" test "$(ps -o user= -p "$(daemon_main_pid)")" = clinicd
 token=$(login)
 check "the admin made by clinicctl signs in" test -n "$token"
 check "a fresh install serves patients (records loaded)" \
