@@ -17,7 +17,7 @@ packages=(
 )
 # promtool and the Prometheus server for the metrics tests, without the web
 # console and node exporter its recommends would pull in.
-lean=(prometheus)
+lean=(prometheus lintian)
 # Node.js and npm run the pinned OpenAPI linter (tests/tools/redocly). A
 # machine that already has them (e.g. from NodeSource) keeps its own.
 if ! command -v npm >/dev/null 2>&1; then

@@ -10,6 +10,8 @@
 #   CLINICD_PLUGIN_INSTALL_DIR  where `cmake --install` puts it (default:
 #                               ${CMAKE_INSTALL_LIBDIR}/clinicd/plugins, where
 #                               the packaged daemon looks)
+#   CLINICD_PLUGIN_COMPONENT    the install component (default: runtime, the
+#                               clinicd package)
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 
@@ -28,7 +30,11 @@ function(clinic_add_plugin name)
   endif()
   target_link_libraries(clinic_${name} PRIVATE clinic::kernel)
   set_property(GLOBAL APPEND PROPERTY CLINICD_PLUGIN_TARGETS clinic_${name})
-  install(TARGETS clinic_${name} LIBRARY DESTINATION ${CLINICD_PLUGIN_INSTALL_DIR} COMPONENT runtime)
+  if(NOT DEFINED CLINICD_PLUGIN_COMPONENT)
+    set(CLINICD_PLUGIN_COMPONENT runtime)
+  endif()
+  install(TARGETS clinic_${name} LIBRARY DESTINATION ${CLINICD_PLUGIN_INSTALL_DIR}
+    COMPONENT ${CLINICD_PLUGIN_COMPONENT})
   # A plugin's public service headers (include/clinic/<name>/...) are for
   # itself and for the plugins that use it (the SDK installs them beside its
   # own, where an out-of-tree plugin finds them through clinic::kernel).

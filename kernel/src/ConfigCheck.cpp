@@ -1,15 +1,39 @@
 #include "ConfigCheck.h"
 
+#include <unistd.h>
+
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/Path.h>
 #include <Poco/Util/Application.h>
 
 #include "Kernel.h"
 #include "config/Settings.h"
+#include "db/DatabaseImpl.h"
 #include "db/DbUrl.h"
 #include "rules/RuleEngineImpl.h"
 
 namespace clinic {
+
+namespace {
+
+/// Why clinicd could not make the directory dir, or "" if it can: its
+/// nearest existing ancestor must be a writable directory.
+std::string creatableDirectoryProblem(const std::string& dir)
+{
+    Poco::Path ancestor(dir);
+    ancestor.makeDirectory();
+    while (ancestor.depth() > 0 && !Poco::File(ancestor).exists())
+        ancestor.popDirectory();
+    const std::string existing = ancestor.toString();
+    if (!Poco::File(existing).isDirectory())
+        return existing + " is not a directory, so " + dir + " cannot be made";
+    if (::access(existing.c_str(), W_OK | X_OK) != 0)
+        return dir + " is missing and " + existing + " is not writable by uid " + std::to_string(::geteuid());
+    return "";
+}
+
+} // namespace
 
 int ConfigCheck::run(
     Poco::AutoPtr<Poco::Util::LayeredConfiguration> config, const std::string& configFile, std::ostream& out)
@@ -33,7 +57,21 @@ int ConfigCheck::run(
         auto url = DbUrl::parse(config->getString("db.url"));
         // Opening a SQLite file creates it: a check must leave no trace.
         if (url.dialect == Dialect::SQLite && !Poco::File(url.path).exists()) {
-            out << "database: " << url.path << " does not exist yet; clinicd creates it at first start\n";
+            // clinicd makes data.dir at start; any other missing directory
+            // is a mistake in db.url. Either way the file must be creatable
+            // by the user this check runs as (the unit's ExecStartPre runs
+            // it as the service user).
+            const std::string dataDir = config->getString("data.dir");
+            const std::string parent = Poco::Path(url.path).absolute().parent().toString();
+            std::string problem;
+            if (Poco::Path(dataDir).absolute().toString() == parent && !Poco::File(parent).exists())
+                problem = creatableDirectoryProblem(parent);
+            else
+                problem = sqliteLocationProblem(url.path);
+            if (!problem.empty())
+                error("db.url: cannot create the database: " + problem);
+            else
+                out << "database: " << url.path << " does not exist yet; clinicd creates it at first start\n";
         } else {
             try {
                 kernel.openDatabase(false);

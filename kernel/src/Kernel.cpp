@@ -243,6 +243,7 @@ void Kernel::openDatabase(bool migrate)
         _events->recordTo(_changeLog.get());
     }
     addReadinessCheck("database", [this] { return _db->check(); });
+    addReadinessCheck("database_writable", [this] { return _db->checkWritable(); });
     // Plugins reach these through Host::audit() and Host::access() from start().
     _audit = std::make_unique<AuditLog>(*_db, *_clock);
     _access = std::make_unique<AccessRules>(*_config, _services);

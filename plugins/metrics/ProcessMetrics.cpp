@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -58,7 +59,14 @@ double bootTime()
         }
         in.ignore(1 << 20, '\n');
     }
-    return 0;
+    // /proc/stat is hidden from the packaged service (ProcSubset=pid): the
+    // same instant from the clocks, as starttime counts CLOCK_BOOTTIME ticks.
+    timespec real {};
+    timespec sinceBoot {};
+    if (::clock_gettime(CLOCK_REALTIME, &real) != 0 || ::clock_gettime(CLOCK_BOOTTIME, &sinceBoot) != 0)
+        return 0;
+    return static_cast<double>(real.tv_sec - sinceBoot.tv_sec)
+        + static_cast<double>(real.tv_nsec - sinceBoot.tv_nsec) / 1e9;
 }
 
 /// Entries of /proc/self/fd, less the one opendir itself holds; -1 if unreadable.

@@ -112,8 +112,9 @@ public:
         const long before = std::stol(reader.scalar("SELECT COUNT(*) FROM example_notes"));
         const int writtenBefore = written;
         TempDir out;
-        const std::string copy = out.file("clinic-backup.db");
-        auto r = CliSetup::clinicctl(daemon.configFile(), {"backup", copy});
+        const std::string target = out.file("clinic-backup");
+        const std::string copy = target + "/clinicd.db";
+        auto r = CliSetup::clinicctl(daemon.configFile(), {"backup", target});
         const long after = std::stol(reader.scalar("SELECT COUNT(*) FROM example_notes"));
         const int writtenDuring = written - writtenBefore;
         stop = true;
@@ -130,7 +131,11 @@ public:
         struct stat st { };
         CPPUNIT_ASSERT_EQUAL(0, ::stat(copy.c_str(), &st));
         CPPUNIT_ASSERT_EQUAL(0600, static_cast<int>(st.st_mode & 0777));
-        CPPUNIT_ASSERT(::stat((copy + ".tmp").c_str(), &st) != 0);
+        CPPUNIT_ASSERT(::stat((target + ".tmp").c_str(), &st) != 0);
+        // The key that signs the tokens in use goes with the data.
+        CPPUNIT_ASSERT_EQUAL(readFile(daemon.dataDir() + "/jwt.key"), readFile(target + "/jwt.key"));
+        CPPUNIT_ASSERT_EQUAL(0, ::stat((target + "/jwt.key").c_str(), &st));
+        CPPUNIT_ASSERT_EQUAL(0600, static_cast<int>(st.st_mode & 0777));
 
         SqliteFile backup(copy);
         CPPUNIT_ASSERT_EQUAL(std::string("ok"), backup.scalar("PRAGMA integrity_check"));
@@ -161,7 +166,7 @@ public:
 
         auto forced = setup.ctl({"backup", "--force", target});
         CPPUNIT_ASSERT_EQUAL_MESSAGE(shown(forced), 0, forced.exitCode);
-        SqliteFile copy(target);
+        SqliteFile copy(target + "/clinicd.db");
         CPPUNIT_ASSERT_EQUAL(std::string("ok"), copy.scalar("PRAGMA integrity_check"));
         CPPUNIT_ASSERT_EQUAL(std::string("1"),
             copy.scalar("SELECT MAX(version) FROM schema_migrations"
@@ -171,7 +176,7 @@ public:
     void backupOfAMissingDatabaseFailsAndLeavesNothing()
     {
         CliSetup setup;
-        const std::string target = setup.dir().file("copy.db");
+        const std::string target = setup.dir().file("copy");
         auto r = setup.ctl({"backup", target});
         CPPUNIT_ASSERT_MESSAGE(shown(r), r.exitCode != 0);
         CPPUNIT_ASSERT_MESSAGE(shown(r), contains(r.err, "no database at"));

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include <Poco/Data/Session.h>
+#include <Poco/File.h>
 
 #include "CliSupport.h"
 #include "auth/PasswordHasher.h"
@@ -238,16 +239,21 @@ public:
     void backupOnMariaDbPointsToMariadbDump()
     {
         CliSetup setup;
-        // On the sqlite run, a MariaDB URL nobody listens on: the refusal
-        // must come before any connection attempt.
+        // On the sqlite run, a MariaDB URL nobody listens on: the backup of
+        // documents and key needs no connection, and the database part is
+        // named as not included, with the tool that makes it.
         std::vector<std::string> args;
         if (backend() != "mariadb")
             args = {"-D", "db.url=mysql://clinicd:secret@127.0.0.1:1/clinicd"};
-        args.insert(args.end(), {"backup", setup.dir().file("copy.db")});
+        const std::string target = setup.dir().file("backup");
+        args.insert(args.end(), {"backup", target});
         auto r = setup.ctl(args);
-        CPPUNIT_ASSERT_MESSAGE(shown(r), r.exitCode != 0);
-        CPPUNIT_ASSERT_MESSAGE(shown(r), contains(r.err, "mariadb-dump --single-transaction"));
-        CPPUNIT_ASSERT(!contains(r.err, "secret"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(shown(r), 0, r.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(shown(r), contains(r.out, "NOT included"));
+        CPPUNIT_ASSERT_MESSAGE(shown(r), contains(r.out, "mariadb-dump --single-transaction"));
+        CPPUNIT_ASSERT(Poco::File(target + "/MANIFEST").exists());
+        CPPUNIT_ASSERT(!Poco::File(target + "/clinicd.db").exists());
+        CPPUNIT_ASSERT(!contains(r.out + r.err + readFile(target + "/MANIFEST"), "secret"));
     }
 };
 

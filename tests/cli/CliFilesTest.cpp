@@ -73,6 +73,9 @@ public:
         auto shipped = clinic::Settings::load(sourceDir() + "/conf/clinicd.properties", {}, &noEnv);
         CPPUNIT_ASSERT_EQUAL(std::string("sqlite:/var/lib/clinicd/clinicd.db"), shipped->getString("db.url"));
         CPPUNIT_ASSERT_EQUAL(std::string("/usr/share/clinicd/demo"), shipped->getString("demo.dir"));
+        // A fresh install serves: the product's plugins, not the template.
+        CPPUNIT_ASSERT_EQUAL(std::string("scheduling,records,prescriptions,notifications,metrics,console"),
+            shipped->getString("plugins.load"));
     }
 
     void demoClinicHasTwoBucharestLocationsSixDoctorsFourSpecialties()

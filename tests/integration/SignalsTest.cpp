@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "IntegrationSupport.h"
@@ -69,8 +70,9 @@ public:
             return c.get("/api/v1/testkit/slow?ms=1500", {{"X-Request-ID", "slow-1"}});
         });
         // Signal only once the handler is running, not merely connected.
-        CPPUNIT_ASSERT_MESSAGE(d.log(),
-            eventually([&] { return d.log().find("req=slow-1 slow request started") != std::string::npos; }));
+        CPPUNIT_ASSERT_MESSAGE(d.log(), eventually([&] {
+            return std::regex_search(d.log(), std::regex("req=slow-1 [^\n]*slow request started"));
+        }));
         const auto signalled = std::chrono::steady_clock::now();
         d.signal(SIGTERM);
 

@@ -7,6 +7,7 @@
 
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +21,10 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "ConfigCheck.h"
-#include "DatabaseBackup.h"
+#include "DataBackup.h"
+#include "DataDirLock.h"
 #include "Kernel.h"
+#include "ServiceUser.h"
 #include "auth/UserStore.h"
 #include "clinic/AdminCommands.h"
 #include "config/Settings.h"
@@ -92,7 +95,7 @@ protected:
                 .repeatable(true));
         options.addOption(flag(
             "verbose", "", "log at the configured log.level (default: warnings only)", &ClinicCtl::onValue));
-        options.addOption(flag("force", "", "backup: replace an existing FILE", &ClinicCtl::onValue));
+        options.addOption(flag("force", "", "backup: replace an existing DIR", &ClinicCtl::onValue));
         options.addOption(
             flag("dir", "", "seed-demo: the demo clinic directory (default: demo.dir)", &ClinicCtl::onValue)
                 .argument("DIR"));
@@ -129,6 +132,8 @@ protected:
                 return checkConfig(rest);
             if (command == "backup")
                 return backup(rest);
+            if (command == "restore")
+                return restore(rest);
             if (command == "seed-demo")
                 return seedDemo(rest);
             if (command == "user")
@@ -155,7 +160,10 @@ private:
             << "\ncommands:\n"
                "  migrate                 apply the kernel's and the plugins' schema migrations\n"
                "  check-config            the checks of clinicd --check-config, same output and exit code\n"
-               "  backup FILE [--force]   consistent copy of the SQLite database while clinicd runs\n"
+               "  backup DIR [--force]    the database (SQLite; a consistent copy while clinicd runs),\n"
+               "                          the uploaded documents and the token signing key, into DIR\n"
+               "  restore DIR             put a backup in place (clinicd stopped); the old data is kept\n"
+               "                          beside it as NAME.pre-restore-STAMP\n"
                "  seed-demo [--dir=DIR]   load the demo clinic through the loaded plugins\n"
                "  user add --username U --role R --password-stdin [--patient-id N] [--doctor-id N]\n"
                "                          create an account; the password comes from standard input\n"
@@ -163,9 +171,12 @@ private:
                "FILE.csv);\n"
                "                          an unknown command lists them\n"
                "\nexit codes: 0 done, 64 usage, 65 invalid input, 66 missing input, 69 not available\n"
-               "for this database, 70 failed, 73 cannot create (exists), 78 configuration error.\n"
+               "for this database, 70 failed, 73 cannot create (exists), 75 try again (clinicd runs),\n"
+               "77 not permitted, 78 configuration error.\n"
                "Configuration layers: built-in defaults < the config file < CLINICD_* environment\n"
-               "(http.port -> CLINICD_HTTP_PORT) < -D on the command line.\n";
+               "(http.port -> CLINICD_HTTP_PORT) < -D on the command line.\n"
+               "Run as root, clinicctl works as the owner of data.dir (the clinicd user), so the files it\n"
+               "makes are the daemon's; it refuses when data.dir is the clinicd user's but owned by root.\n";
         stopOptionsProcessing();
         _exitEarly = true;
     }
@@ -228,6 +239,18 @@ private:
             for (const auto& p : problems)
                 text += "\nclinicctl: configuration error: " + p;
             throw CommandError {EXIT_CONFIG, "the configuration is not valid:" + text};
+        }
+        if (!_adopted) {
+            // Before anything opens or makes a file: as root, become the
+            // daemon's user so the database and its journal stay its own.
+            _adopted = true;
+            try {
+                const std::string note = clinic::ServiceUser::adopt(config->getString("data.dir"));
+                if (!note.empty() && has("verbose"))
+                    std::cerr << "clinicctl: " << note << "\n";
+            } catch (const std::runtime_error& e) {
+                throw CommandError {EXIT_NOPERM, e.what()};
+            }
         }
         return config;
     }
@@ -301,27 +324,54 @@ private:
         return count;
     }
 
+    /// Where this configuration keeps what a backup holds.
+    static clinic::DataPaths dataPaths(const Poco::Util::AbstractConfiguration& config)
+    {
+        clinic::DataPaths paths;
+        paths.dataDir = config.getString("data.dir");
+        auto url = clinic::DbUrl::parse(config.getString("db.url"));
+        paths.sqlite = url.dialect == clinic::Dialect::SQLite;
+        paths.databasePath = url.path;
+        paths.mariadbName = url.database;
+        paths.keyPath = config.getString("auth.jwt_secret_file", "");
+        if (paths.keyPath.empty())
+            paths.keyPath = paths.dataDir + "/jwt.key";
+        return paths;
+    }
+
     int backup(const ArgVec& args)
     {
         if (args.size() != 1)
-            throw CommandError {EXIT_USAGE, "backup takes one argument, the FILE to write (see --help)"};
+            throw CommandError {EXIT_USAGE, "backup takes one argument, the DIR to write (see --help)"};
         auto config = configuration();
-        auto url = clinic::DbUrl::parse(config->getString("db.url"));
-        if (url.dialect != clinic::Dialect::SQLite)
-            throw CommandError {EXIT_UNAVAILABLE,
-                "backup copies SQLite databases; for MariaDB use mariadb-dump --single-transaction "
-                "--routines --triggers "
-                    + url.database + " > FILE (a consistent snapshot without locking the tables)"};
-        const std::string& target = args.front();
         try {
-            auto r = clinic::DatabaseBackup::run(url.path, target, has("force"));
-            std::cout << "backup: " << url.path << " -> " << target << "\n"
-                      << "size: " << r.bytes << " bytes, " << r.pages << " pages of " << r.pageSize
-                      << " bytes\n"
-                      << "integrity_check: ok\n";
+            clinic::DataBackup::backup(dataPaths(*config), args.front(), has("force"), std::cout);
         } catch (const std::runtime_error& e) {
             const bool exists = std::string(e.what()).find("pass --force") != std::string::npos;
             throw CommandError {exists ? EXIT_CANTCREAT : EXIT_SOFTWARE, "backup: " + std::string(e.what())};
+        }
+        return EXIT_OK;
+    }
+
+    int restore(const ArgVec& args)
+    {
+        if (args.size() != 1)
+            throw CommandError {EXIT_USAGE, "restore takes one argument, the backup DIR (see --help)"};
+        auto config = configuration();
+        const auto paths = dataPaths(*config);
+        std::unique_ptr<clinic::DataDirLock> lock;
+        try {
+            Poco::File(paths.dataDir).createDirectories();
+            // Held until the restore ends: no daemon serves the data while it
+            // is swapped, and none starts halfway.
+            lock = std::make_unique<clinic::DataDirLock>(paths.dataDir, clinic::DataDirLock::Mode::Exclusive);
+        } catch (const std::exception& e) {
+            throw CommandError {EXIT_TEMPFAIL, "restore: " + describe(e) + "; nothing was changed"};
+        }
+        try {
+            clinic::DataBackup::restore(paths, args.front(), std::cout);
+        } catch (const std::runtime_error& e) {
+            throw CommandError {EXIT_SOFTWARE, "restore: " + std::string(e.what())};
         }
         return EXIT_OK;
     }
@@ -463,6 +513,7 @@ private:
 
     std::map<std::string, std::string> _defines;
     std::map<std::string, std::string> _options;
+    bool _adopted = false;
     bool _exitEarly = false;
     int _exitCode = EXIT_OK;
 };

@@ -1,10 +1,16 @@
 // clinicd: the clinic appliance daemon.
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <thread>
+
+#include <Poco/File.h>
 
 #include <Poco/Exception.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -13,6 +19,8 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include "ConfigCheck.h"
+#include "DataDirLock.h"
+#include "HealthWatchdog.h"
 #include "Kernel.h"
 #include "SystemdNotify.h"
 #include "config/Settings.h"
@@ -23,6 +31,56 @@ using Poco::Util::Option;
 using Poco::Util::OptionCallback;
 
 namespace {
+
+/// Watches for SIGTERM, SIGINT and SIGQUIT while the daemon starts. Start-up
+/// can wait on things outside it (a MariaDB server that does not answer,
+/// another daemon's migration lock), and a stop asked for meanwhile must end
+/// the process at once rather than when the wait gives up: nothing is served
+/// yet and every database change is a transaction, so exiting is safe.
+class StartupStopWatch {
+public:
+    StartupStopWatch()
+    {
+        sigemptyset(&_stops);
+        sigaddset(&_stops, SIGTERM);
+        sigaddset(&_stops, SIGINT);
+        sigaddset(&_stops, SIGQUIT);
+        _thread = std::thread([this] { watch(); });
+    }
+    ~StartupStopWatch() { finish(); }
+
+    /// Start-up is over; returns a stop signal that arrived at the very end,
+    /// for the serving loop to act on, else 0.
+    int finish()
+    {
+        _started = true;
+        if (_thread.joinable())
+            _thread.join();
+        return _late;
+    }
+
+private:
+    void watch()
+    {
+        const timespec tick {0, 100 * 1000 * 1000};
+        while (!_started) {
+            const int sig = sigtimedwait(&_stops, nullptr, &tick);
+            if (sig <= 0)
+                continue;
+            if (_started) {
+                _late = sig;
+                return;
+            }
+            Poco::Logger::get("clinicd").notice("signal %d during start-up: exiting", sig);
+            std::_Exit(EXIT_SUCCESS);
+        }
+    }
+
+    sigset_t _stops;
+    std::atomic<bool> _started {false};
+    int _late = 0;
+    std::thread _thread;
+};
 
 class ClinicDaemon : public Poco::Util::ServerApplication {
 protected:
@@ -131,7 +189,12 @@ private:
         log.information("clinicd %s starting (config %s)", std::string(CLINICD_VERSION),
             _configFile.empty() ? std::string("built-in defaults") : _configFile);
         std::unique_ptr<clinic::Kernel> kernel;
+        std::unique_ptr<clinic::DataDirLock> dataLock;
+        StartupStopWatch stopWatch;
         try {
+            const std::string dataDir = config->getString("data.dir");
+            Poco::File(dataDir).createDirectories();
+            dataLock = std::make_unique<clinic::DataDirLock>(dataDir, clinic::DataDirLock::Mode::Shared);
             kernel = std::make_unique<clinic::Kernel>(config);
             kernel->openDatabase();
             kernel->loadPlugins();
@@ -140,32 +203,29 @@ private:
             kernel->startHttp();
             kernel->startJobs();
         } catch (const Poco::Exception& e) {
-            log.fatal("cannot start: %s", e.displayText());
+            log.critical("cannot start: %s", e.displayText());
             return EXIT_SOFTWARE;
         } catch (const std::exception& e) {
-            log.fatal("cannot start: %s", std::string(e.what()));
+            log.critical("cannot start: %s", std::string(e.what()));
             return EXIT_SOFTWARE;
         }
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started)
                             .count();
+        const int stopAsked = stopWatch.finish();
         log.information("ready in %ld ms", static_cast<long>(ms));
         clinic::notifySystemd("READY=1\nSTATUS=serving");
 
-        const long long watchdog = clinic::systemdWatchdogMicros();
-        for (;;) {
-            int sig = 0;
-            if (watchdog > 0) {
-                timespec wait {static_cast<time_t>(watchdog / 2000000),
-                    static_cast<long>((watchdog / 2 % 1000000) * 1000)};
-                sig = sigtimedwait(&signals, nullptr, &wait);
-                if (sig < 0) {
-                    clinic::notifySystemd("WATCHDOG=1");
-                    continue;
-                }
-            } else if (sigwait(&signals, &sig) != 0) {
+        // Pinged from its own thread, and only after the daemon answered
+        // itself over HTTP and the database answered it.
+        std::unique_ptr<clinic::HealthWatchdog> watchdog;
+        if (const long long micros = clinic::systemdWatchdogMicros(); micros > 0)
+            watchdog = std::make_unique<clinic::HealthWatchdog>(*kernel, std::chrono::microseconds(micros));
+        for (int pending = stopAsked;;) {
+            int sig = pending;
+            pending = 0;
+            if (!sig && sigwait(&signals, &sig) != 0)
                 continue;
-            }
             if (sig == SIGHUP) {
                 log.information("SIGHUP: reloading");
                 clinic::notifySystemd("RELOADING=1");
@@ -177,6 +237,7 @@ private:
             break;
         }
         clinic::notifySystemd("STOPPING=1");
+        watchdog.reset();
         kernel->shutdown();
         kernel.reset();
         log.information("stopped");

@@ -3,8 +3,11 @@
 #include <algorithm>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -140,6 +143,23 @@ std::chrono::microseconds backoff(int attempt)
 
 } // namespace
 
+std::string sqliteLocationProblem(const std::string& path)
+{
+    const std::string parent = Poco::Path(path).absolute().parent().toString();
+    struct stat st { };
+    if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return "the directory " + parent + " of " + path
+            + " does not exist (clinicd makes data.dir, nothing else: is db.url misspelt?)";
+    const bool fileExists = ::stat(path.c_str(), &st) == 0;
+    // SQLite writes its -wal, -shm and -journal beside the file.
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        return "the directory " + parent + " is not writable by uid " + std::to_string(::geteuid()) + ": "
+            + std::strerror(errno);
+    if (fileExists && ::access(path.c_str(), R_OK | W_OK) != 0)
+        return path + " is not writable by uid " + std::to_string(::geteuid()) + ": " + std::strerror(errno);
+    return "";
+}
+
 DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
     : _url(DbUrl::parse(options.url))
     , _log(Poco::Logger::get("clinicd.db"))
@@ -149,8 +169,11 @@ DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
     if (_url.dialect == Dialect::SQLite) {
         Poco::Data::SQLite::Connector::registerConnector();
         connector = "sqlite";
-        Poco::Path parent = Poco::Path(_url.path).absolute().parent();
-        Poco::File(parent).createDirectories();
+        // Never made here: a typo in db.url would otherwise become a fresh,
+        // empty database that reports ready. clinicd makes data.dir only.
+        const std::string problem = sqliteLocationProblem(_url.path);
+        if (!problem.empty())
+            throw std::invalid_argument("db.url: " + problem);
     } else {
 #ifdef CLINICD_WITH_MYSQL
         Poco::Data::MySQL::Connector::registerConnector();
@@ -567,6 +590,54 @@ int DatabaseImpl::used() const
 int DatabaseImpl::idle() const
 {
     return _pool->idle();
+}
+
+ReadinessResult DatabaseImpl::checkWritable()
+{
+    try {
+        if (_url.dialect == Dialect::SQLite) {
+            // A database made by another user (clinicctl run as root) opens
+            // read-only without an error; every write would then fail.
+            const std::string directory = Poco::Path(_url.path).absolute().parent().toString();
+            for (const std::string& path : {_url.path, _url.path + "-wal", _url.path + "-shm", directory}) {
+                struct stat st { };
+                if (::stat(path.c_str(), &st) != 0)
+                    continue; // -wal and -shm come and go
+                if (::access(path.c_str(), W_OK) != 0)
+                    return {false,
+                        path + " is not writable by uid " + std::to_string(::geteuid()) + " (owner uid "
+                            + std::to_string(st.st_uid) + "): " + std::strerror(errno)};
+            }
+            Poco::Data::Session s = livingSession(*_pool, _url.dialect);
+            try {
+                s << "BEGIN IMMEDIATE", now;
+            } catch (const Poco::Exception& e) {
+                // Another writer holds the lock: then the file is writable.
+                const std::string text = Poco::toLower(e.displayText());
+                if (text.find("locked") != std::string::npos || text.find("busy") != std::string::npos)
+                    return {true, ""};
+                return {false, "cannot take the write lock: " + e.displayText()};
+            }
+            try {
+                s << "ROLLBACK", now;
+            } catch (const Poco::Exception& e) {
+                // Never hand a session in a transaction back to the pool.
+                s.close();
+                return {false, "cannot roll the write probe back: " + e.displayText()};
+            }
+            return {true, ""};
+        }
+        Poco::Data::Session s = livingSession(*_pool, _url.dialect);
+        Poco::Int64 readOnly = 0;
+        s << "SELECT @@read_only + @@innodb_read_only", into(readOnly), now;
+        if (readOnly != 0)
+            return {false, "the MariaDB server is read-only (read_only or innodb_read_only is ON)"};
+        return {true, ""};
+    } catch (const Poco::Exception& e) {
+        return {false, e.displayText()};
+    } catch (const std::exception& e) {
+        return {false, e.what()};
+    }
 }
 
 } // namespace clinic

@@ -27,6 +27,11 @@ struct DatabaseOptions {
     std::string synchronous = "FULL";
 };
 
+/// Why clinicd could not use a SQLite file at path, or "" if it can: its
+/// directory must exist and be writable (SQLite writes its journal beside
+/// it), and an existing file must be readable and writable.
+std::string sqliteLocationProblem(const std::string& path);
+
 /// The kernel's Database over a Poco::Data::SessionPool. SQLite sessions get
 /// WAL, foreign keys, the configured synchronous level and busy timeout;
 /// MariaDB sessions get strict mode, UTC and READ COMMITTED.
@@ -44,6 +49,13 @@ public:
     /// Readiness: a round trip to the server, and for SQLite that the file
     /// we opened is still the file at the configured path.
     ReadinessResult check();
+
+    /// Readiness: the daemon can write. SQLite: the file, its directory and
+    /// its -wal/-shm are writable by this process, and a connection can take
+    /// the write lock (BEGIN IMMEDIATE, rolled back at once; a connection
+    /// that opened the file read-only fails here). MariaDB: the server is
+    /// not read-only.
+    ReadinessResult checkWritable();
 
     /// Replaces ${PK}, ${TABLE}, ${LONGTEXT}, ${BLOB} for this backend.
     std::string translate(const std::string& sql) const;

@@ -314,7 +314,7 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
 
 void HttpService::admit(Exchange& exchange)
 {
-    RequestScope scope(exchange.request.requestId);
+    RequestScope scope(exchange.request.requestId, escapeForLog(exchange.request.clientAddress));
     Response res = guarded(exchange, [&] { return admitOrAnswer(exchange); });
     if (exchange.next == Exchange::Next::ReadBody)
         return;
@@ -377,6 +377,7 @@ Response HttpService::admitOrAnswer(Exchange& exchange)
         _authenticator(req);
         if (!req.caller.authenticated)
             throw HttpError(401, "UNAUTHENTICATED", "sign in first");
+        RequestScope::identify(escapeForLog(req.caller.username));
         if (!route.access.roles.empty() && !route.access.roles.count(req.caller.role)) {
             if (_onDenied)
                 _onDenied(req);
@@ -399,7 +400,8 @@ Response HttpService::admitOrAnswer(Exchange& exchange)
 
 void HttpService::run(Exchange& exchange)
 {
-    RequestScope scope(exchange.request.requestId);
+    RequestScope scope(exchange.request.requestId, escapeForLog(exchange.request.clientAddress),
+        escapeForLog(exchange.request.caller.username));
     exchange.next = Exchange::Next::Respond;
     Response res = guarded(exchange, [&] { return exchange.route->handler(exchange.request); });
     exchange.answer = render(exchange, std::move(res));
@@ -472,7 +474,7 @@ std::string HttpService::refuse(Exchange* exchange, const FramingError& error, c
     bool secure, const Headers& extra, bool countAsRequest)
 {
     const std::string requestId = exchange ? exchange->request.requestId : newRequestId();
-    RequestScope scope(requestId);
+    RequestScope scope(requestId, escapeForLog(client));
     HttpError e(error.status, error.code, error.message);
     const std::string body = errorEnvelope(e, requestId);
     std::string out = startAnswer(error.status, requestId, secure);

@@ -13,7 +13,7 @@ namespace clinic {
 
 namespace {
 
-thread_local std::string tlsRequestId = "-";
+thread_local RequestLogContext tlsRequest;
 
 const char* levelName(Poco::Message::Priority p)
 {
@@ -37,12 +37,21 @@ const char* levelName(Poco::Message::Priority p)
     }
 }
 
+} // namespace
+
 int syslogPriority(Poco::Message::Priority p)
 {
-    // Poco priorities 1..8 map onto syslog 0(emerg)..7(debug), shifted by one.
-    int v = static_cast<int>(p) - 1;
+    // Poco's critical(2) .. debug(7) are syslog's crit(2) .. debug(7) by
+    // number. Poco's fatal (1) is a failure of this one daemon, not of the
+    // machine: syslog's emerg and alert are broadcast by journald to every
+    // terminal, so it goes out as crit; trace goes out as debug.
+    const int v = static_cast<int>(p);
+    if (v < 2)
+        return 2;
     return v > 7 ? 7 : v;
 }
+
+namespace {
 
 /// The length of the valid UTF-8 sequence at text[at], or 0.
 std::size_t utf8Length(const std::string& text, std::size_t at)
@@ -104,18 +113,22 @@ std::string escapeForLog(const std::string& text)
     return out;
 }
 
-RequestScope::RequestScope(const std::string& requestId)
-    : _previous(std::move(tlsRequestId))
+RequestScope::RequestScope(const std::string& requestId, const std::string& client, const std::string& user)
+    : _previous(std::move(tlsRequest))
 {
-    tlsRequestId = requestId;
+    tlsRequest = RequestLogContext {requestId, client, user};
 }
 RequestScope::~RequestScope()
 {
-    tlsRequestId = std::move(_previous);
+    tlsRequest = std::move(_previous);
 }
 const std::string& RequestScope::current()
 {
-    return tlsRequestId;
+    return tlsRequest.requestId;
+}
+void RequestScope::identify(const std::string& user)
+{
+    tlsRequest.user = user;
 }
 
 void StderrLineChannel::log(const Poco::Message& msg)
@@ -134,7 +147,16 @@ void StderrLineChannel::log(const Poco::Message& msg)
     line += " [";
     line += msg.getSource();
     line += "] req=";
-    line += tlsRequestId;
+    line += tlsRequest.requestId;
+    // Who a request came from, on every line logged while it is served: an
+    // operator reading one failure sees the terminal and the account without
+    // joining it to an access log by id. Both were escaped by the scope.
+    if (!tlsRequest.client.empty()) {
+        line += " client=";
+        line += tlsRequest.client;
+        line += " user=";
+        line += tlsRequest.user.empty() ? std::string("-") : tlsRequest.user;
+    }
     line += ' ';
     for (char c : msg.getText())
         line += (c == '\n' || c == '\r') ? ' ' : c; // one event, one line

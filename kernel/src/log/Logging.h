@@ -18,20 +18,36 @@ void configureLogging(const std::string& level, const std::string& format);
 /// written as \xHH, so a request cannot forge or break log lines.
 std::string escapeForLog(const std::string& text);
 
-/// The request id of the request this thread serves, "-" outside a request.
-/// Scopes nest: the end of one gives back the id it replaced (the SQLite
+/// The syslog priority journald reads from a line's <N> prefix for a Poco
+/// priority: information 6, notice 5, error 3, critical and fatal 2 (never
+/// emergency or alert, which journald broadcasts to every terminal).
+int syslogPriority(Poco::Message::Priority p);
+
+/// What every log line names about the request being served.
+struct RequestLogContext {
+    std::string requestId = "-";
+    std::string client; ///< the client's address; empty outside a request
+    std::string user; ///< the signed-in account's name, once known
+};
+
+/// The request this thread serves: its id, "-" outside a request, and the
+/// client address and user that each line logged while serving it carries.
+/// Scopes nest: the end of one gives back what it replaced (the SQLite
 /// writer runs other requests' writes on its own request's thread).
 class RequestScope {
 public:
-    explicit RequestScope(const std::string& requestId);
+    explicit RequestScope(
+        const std::string& requestId, const std::string& client = "", const std::string& user = "");
     ~RequestScope();
     RequestScope(const RequestScope&) = delete;
     RequestScope& operator=(const RequestScope&) = delete;
 
     static const std::string& current();
+    /// Names the signed-in user of the current scope, once authenticated.
+    static void identify(const std::string& user);
 
 private:
-    std::string _previous;
+    RequestLogContext _previous;
 };
 
 /// Writes formatted lines to stderr with one write() each, so lines from
