@@ -4,6 +4,7 @@
 #include "SchedulingPlugin.h"
 
 #include "AppointmentLookup.h"
+#include "LocationDirectory.h"
 
 #include <chrono>
 #include <fstream>
@@ -141,6 +142,8 @@ void SchedulingPlugin::start(clinic::Host& host)
     host.services().publish<clinic::scheduling::DoctorDirectory>(
         clinic::scheduling::kDoctorDirectoryService, makeDoctorDirectory(host.database()));
     host.services().publish<clinic::DoctorAccounts>(clinic::kDoctorAccountsService, makeDoctorAccounts());
+    host.services().publish<clinic::scheduling::LocationDirectory>(
+        clinic::scheduling::kLocationDirectoryService, makeLocationDirectory(host.database()));
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)
