@@ -69,7 +69,7 @@ ClinicFixture& offersClinic()
 Poco::JSON::Object::Ptr onlyMailTo(const std::string& address, const std::string& kind)
 {
     auto& c = offersClinic();
-    auto m = world().sink->await(address, 1, 30, &c).front();
+    auto m = world().sink->await(address, 1, kPatienceSeconds, &c).front();
     auto rows
         = settled(c, "recipient = '" + address + "' AND kind = '" + kind + "' AND channel = 'email'", 1);
     CPPUNIT_ASSERT_EQUAL(std::string("sent"), rows.front()->getValue<std::string>("status"));
@@ -135,7 +135,7 @@ public:
         CPPUNIT_ASSERT_MESSAGE(offer.front()->getValue<std::string>("text"),
             contains(offer.front()->getValue<std::string>("text"), "08.03.2027, ora 10:00"));
         // The holder heard of the cancellation, in English.
-        auto cancelled = world().sink->await("holder@pacienti.test", 2, 30, &c);
+        auto cancelled = world().sink->await("holder@pacienti.test", 2, kPatienceSeconds, &c);
         CPPUNIT_ASSERT_MESSAGE(cancelled.back()->getValue<std::string>("subject"),
             contains(cancelled.back()->getValue<std::string>("subject"), "cancelled"));
     }

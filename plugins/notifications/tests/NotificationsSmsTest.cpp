@@ -191,6 +191,11 @@ public:
         const std::string broken = "{\"type\":";
         CPPUNIT_ASSERT_EQUAL(400, webhook(broken, signature(broken)).status);
         CPPUNIT_ASSERT_EQUAL(replies, c.count("notifications_replies"));
+        // Signed, well-formed, of no known type: 422, still nothing.
+        const std::string unknown = R"({"type":"receipt","from":"+40711000301","text":"NU"})";
+        CPPUNIT_ASSERT_EQUAL(422, webhook(unknown, signature(unknown)).status);
+        CPPUNIT_ASSERT_EQUAL(replies, c.count("notifications_replies"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), status(id));
 
         // A signed delivery report lands on the message with that provider id.
         const auto provider = settled(c, smsWhere(id), 1).front()->getValue<std::string>("provider_id");
@@ -304,6 +309,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(403, c.client().get("/api/v1/outbox", c.as("patient")).status);
         CPPUNIT_ASSERT_EQUAL(422, c.client().get("/api/v1/outbox?status=lost", c.as("admin")).status);
         CPPUNIT_ASSERT_EQUAL(404, c.client().post("/api/v1/outbox/999999/retry", "", c.as("admin")).status);
+        CPPUNIT_ASSERT_EQUAL(404, c.client().get("/api/v1/outbox/999999", c.as("admin")).status);
+        CPPUNIT_ASSERT_EQUAL(404, c.client().post("/api/v1/outbox/abc/retry", "", c.as("admin")).status);
         auto sent = c.client().get("/api/v1/outbox?status=sent&limit=1", c.as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(sent.body, 200, sent.status);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sent.json()->getArray("items")->size());
