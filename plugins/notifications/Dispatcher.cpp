@@ -129,6 +129,13 @@ void Dispatcher::run(int index)
         } catch (const std::exception& e) {
             _host.logger().error(std::string("outbox: cannot claim messages: ") + e.what());
         }
+        // Outcomes are recorded together, one transaction for the messages
+        // sent since the last record, at most a second apart: a crash before
+        // the record leaves them sending, to be sent again with the same
+        // Message-ID, which the lease already allowed for the whole batch.
+        std::vector<Outbox::Finished> finished;
+        finished.reserve(rows.size());
+        auto lastRecord = std::chrono::steady_clock::now();
         for (const auto& row : rows) {
             if (!_running)
                 break; // the lease expires and another sender takes it
@@ -138,10 +145,9 @@ void Dispatcher::run(int index)
             } catch (const std::exception& e) {
                 outcome = {"queued", e.what(), "", 0};
             }
-            std::string counted = outcome.status == "queued" ? "retried" : outcome.status;
             if (outcome.status == "queued") {
                 if (row.attempts >= _settings.maxAttempts) {
-                    outcome.status = counted = "failed";
+                    outcome.status = "failed";
                 } else {
                     double delay = std::min(_settings.backoffMaxSeconds,
                         _settings.backoffBaseSeconds * std::pow(2.0, std::max(0, row.attempts - 1)));
@@ -150,28 +156,54 @@ void Dispatcher::run(int index)
             }
             if (outcome.dueAt == 0)
                 outcome.dueAt = row.dueAt;
-            try {
-                if (Outbox::finish(_host.database(), row, _owner, outcome.status, outcome.error,
-                        outcome.providerId, outcome.dueAt, clockMs()))
-                    count(row.channel, counted);
-                else
-                    _host.logger().warning("outbox message %Ld: lease lost before its outcome was recorded",
-                        static_cast<long long>(row.id));
-            } catch (const std::exception& e) {
-                // The lease expires and the message is sent again, with the same Message-ID.
-                _host.logger().error("outbox message %Ld: cannot record its outcome: %s",
-                    static_cast<long long>(row.id), std::string(e.what()));
+            Outbox::Finished f;
+            f.claimed = &row;
+            f.status = outcome.status;
+            f.error = outcome.error;
+            f.providerId = outcome.providerId;
+            f.dueAt = outcome.dueAt;
+            finished.push_back(std::move(f));
+            if (std::chrono::steady_clock::now() - lastRecord >= std::chrono::seconds(1)) {
+                record(finished);
+                lastRecord = std::chrono::steady_clock::now();
             }
-            if (outcome.status == "failed")
-                _host.logger().warning("outbox message %Ld (%s to %s) failed: %s",
-                    static_cast<long long>(row.id), row.channel, row.recipient, outcome.error);
         }
+        record(finished);
         mail.close();
         if (rows.size() < static_cast<std::size_t>(_settings.batch)) {
             std::unique_lock<std::mutex> lock(_mutex);
             _wakeup.wait_for(lock, std::chrono::seconds(1), [&] { return !_running || _wakes != seen; });
         }
     }
+}
+
+void Dispatcher::record(std::vector<Outbox::Finished>& finished)
+{
+    if (finished.empty())
+        return;
+    try {
+        Outbox::finishAll(_host.database(), finished, _owner, clockMs());
+    } catch (const std::exception& e) {
+        // The leases expire and the messages are sent again, with the same Message-ID.
+        _host.logger().error(
+            "outbox: cannot record the outcome of %z message(s): %s", finished.size(), std::string(e.what()));
+        finished.clear();
+        return;
+    }
+    for (const auto& f : finished) {
+        const OutboxRow& row = *f.claimed;
+        if (!f.recorded) {
+            _host.logger().warning("outbox message %Ld: lease lost before its outcome was recorded",
+                static_cast<long long>(row.id));
+            continue;
+        }
+        // A transient failure that will be tried again counts as retried.
+        count(row.channel, f.status == "queued" ? "retried" : f.status);
+        if (f.status == "failed")
+            _host.logger().warning("outbox message %Ld (%s to %s) failed: %s", static_cast<long long>(row.id),
+                row.channel, row.recipient, f.error);
+    }
+    finished.clear();
 }
 
 std::string staleReason(clinic::Host& host, clinic::Transaction* tx, const std::string& kind,

@@ -59,6 +59,9 @@ private:
 
     void run(int index);
     Outcome deliver(const OutboxRow& row, MailChannel& mail);
+    /// Records the outcomes of claimed sends in one transaction, counts and
+    /// logs them, and empties the list.
+    void record(std::vector<Outbox::Finished>& finished);
     /// Why the message must not go out any more, or "".
     std::string obsolete(const OutboxRow& row);
     void updateGauges();

@@ -57,6 +57,16 @@ std::string rfc5322Date()
     return buf;
 }
 
+/// POCO's session with TCP_NODELAY on its socket. SMTP is a dialogue of
+/// short lines: with Nagle's algorithm a command written while the previous
+/// one is unacknowledged waits for the server's delayed ACK (tens of
+/// milliseconds), several times per message.
+class SmtpSession : public Poco::Net::SecureSMTPClientSession {
+public:
+    using Poco::Net::SecureSMTPClientSession::SecureSMTPClientSession;
+    void setNoDelay() { socket().setNoDelay(true); }
+};
+
 } // namespace
 
 MailChannel::MailChannel(MailSettings settings)
@@ -125,8 +135,10 @@ void MailChannel::open()
 {
     using namespace Poco::Net;
     try {
-        _session = std::make_unique<SecureSMTPClientSession>(
-            _settings.host, static_cast<Poco::UInt16>(_settings.port));
+        auto session
+            = std::make_unique<SmtpSession>(_settings.host, static_cast<Poco::UInt16>(_settings.port));
+        session->setNoDelay();
+        _session = std::move(session);
         _session->setTimeout(Poco::Timespan(_settings.timeoutSeconds, 0));
         _session->login();
         if (_settings.starttls != "off") {

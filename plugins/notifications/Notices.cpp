@@ -14,6 +14,8 @@
 #include "SmsWebhook.h"
 #include "clinic/Time.h"
 #include "clinic/records/PatientRegistry.h"
+#include "clinic/scheduling/Doctors.h"
+#include "clinic/scheduling/Locations.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -62,8 +64,8 @@ Preferences patientPreferences(clinic::Transaction& tx, std::int64_t patientId)
     return p;
 }
 
-QuietHours::QuietHours(const std::string& spec, const date::time_zone* zone)
-    : _zone(zone)
+QuietHours::QuietHours(const std::string& spec, std::int64_t marginSeconds)
+    : _marginSeconds(marginSeconds)
 {
     if (spec.empty() || spec == "off")
         return;
@@ -74,12 +76,13 @@ QuietHours::QuietHours(const std::string& spec, const date::time_zone* zone)
     _endMinute = minuteOfDay(spec.substr(dash + 1));
 }
 
-std::int64_t QuietHours::release(std::int64_t dueSec, std::int64_t deadlineSec) const
+std::int64_t QuietHours::release(
+    std::int64_t dueSec, std::int64_t deadlineSec, const date::time_zone* zone) const
 {
     if (_startMinute < 0 || _startMinute == _endMinute)
         return dueSec;
     using namespace std::chrono;
-    const auto local = _zone->to_local(date::sys_seconds(seconds(dueSec)));
+    const auto local = zone->to_local(date::sys_seconds(seconds(dueSec)));
     const auto day = date::floor<date::days>(local);
     const int minute = static_cast<int>(duration_cast<minutes>(local - day).count());
     const bool wraps = _startMinute > _endMinute; // 21:00-08:00 spans midnight
@@ -90,10 +93,12 @@ std::int64_t QuietHours::release(std::int64_t dueSec, std::int64_t deadlineSec) 
     auto endDay = day;
     if (wraps && minute >= _startMinute)
         endDay += date::days(1);
-    const auto end = _zone->to_sys(date::local_seconds(endDay) + minutes(_endMinute), date::choose::latest);
+    // Local wall-clock arithmetic, so a night with a DST change still ends at
+    // 08:00 local; an end inside a spring gap resolves to the later instant.
+    const auto end = zone->to_sys(date::local_seconds(endDay) + minutes(_endMinute), date::choose::latest);
     const std::int64_t endSec = end.time_since_epoch().count();
-    if (deadlineSec > 0 && endSec >= deadlineSec)
-        return dueSec; // waiting for the morning would be too late
+    if (deadlineSec > 0 && endSec > deadlineSec - _marginSeconds)
+        return dueSec; // held for the morning it would come too late to help: send now
     return endSec;
 }
 
@@ -104,7 +109,7 @@ NoticeWriter::NoticeWriter(
     , _settings(std::move(settings))
     , _dispatcher(dispatcher)
     , _zone(date::locate_zone(_settings.timezone))
-    , _quiet(_settings.quietHours, _zone)
+    , _quiet(_settings.quietHours, static_cast<std::int64_t>(_settings.quietMarginMinutes) * 60)
 {
 }
 
@@ -119,13 +124,46 @@ void NoticeWriter::registerHandlers()
     _host.jobs().registerHandler("prescription.notice", bind(&NoticeWriter::prescriptionNotice));
 }
 
-void NoticeWriter::addTimes(
-    std::map<std::string, std::string>& fields, std::int64_t startUtc, const std::string& language)
+void NoticeWriter::addTimes(std::map<std::string, std::string>& fields, std::int64_t startUtc,
+    const std::string& language, const date::time_zone* zone)
 {
     using namespace std::chrono;
-    const auto local = _zone->to_local(date::sys_seconds(seconds(startUtc)));
+    const auto local = zone->to_local(date::sys_seconds(seconds(startUtc)));
     fields["date"] = date::format(language == "ro" ? "%d.%m.%Y" : "%Y-%m-%d", local);
     fields["time"] = date::format("%H:%M", local);
+}
+
+const date::time_zone* NoticeWriter::zoneOf(clinic::Transaction& tx, std::int64_t locationId)
+{
+    if (locationId <= 0)
+        return _zone;
+    auto directory = _host.services().find<clinic::scheduling::LocationDirectory>(
+        clinic::scheduling::kLocationDirectoryService);
+    if (!directory)
+        return _zone;
+    auto location = directory->location(tx, locationId);
+    if (!location || location->timezone.empty())
+        return _zone;
+    try {
+        return date::locate_zone(location->timezone);
+    } catch (const std::exception& e) {
+        _host.logger().warning("location %Ld: time zone \"%s\" unknown here (%s); using %s",
+            static_cast<long long>(locationId), location->timezone, std::string(e.what()),
+            _settings.timezone);
+        return _zone;
+    }
+}
+
+std::int64_t NoticeWriter::doctorLocation(std::int64_t doctorId)
+{
+    if (doctorId <= 0)
+        return 0;
+    auto directory = _host.services().find<clinic::scheduling::DoctorDirectory>(
+        clinic::scheduling::kDoctorDirectoryService);
+    if (!directory)
+        return 0;
+    auto doctor = directory->doctor(doctorId);
+    return doctor ? doctor->locationId : 0;
 }
 
 void NoticeWriter::appointmentNotice(const clinic::Job& job, clinic::Transaction& tx)
@@ -138,6 +176,7 @@ void NoticeWriter::appointmentNotice(const clinic::Job& job, clinic::Transaction
     n.patientId = integer(job.payload, "patient_id");
     n.appointmentId = integer(job.payload, "appointment_id");
     n.appointmentStart = integer(job.payload, "start_utc");
+    n.locationId = integer(job.payload, "location_id");
     n.channels = {"email", "in_app"};
     write(job, tx, std::move(n));
 }
@@ -149,6 +188,7 @@ void NoticeWriter::appointmentReminder(const clinic::Job& job, clinic::Transacti
     n.patientId = integer(job.payload, "patient_id");
     n.appointmentId = integer(job.payload, "appointment_id");
     n.appointmentStart = integer(job.payload, "start_utc");
+    n.locationId = integer(job.payload, "location_id");
     const std::string channel = text(job.payload, "channel");
     n.channels = {channel == "sms" ? "sms" : "email"};
     write(job, tx, std::move(n));
@@ -160,6 +200,7 @@ void NoticeWriter::waitlistOffer(const clinic::Job& job, clinic::Transaction& tx
     n.kind = "waitlist.offer";
     n.patientId = integer(job.payload, "patient_id");
     n.appointmentStart = integer(job.payload, "start_utc");
+    n.locationId = doctorLocation(integer(job.payload, "doctor_id"));
     n.fields["waitlist_id"] = std::to_string(integer(job.payload, "waitlist_id"));
     n.channels = {"email", "in_app"};
     write(job, tx, std::move(n));
@@ -199,8 +240,9 @@ void NoticeWriter::write(const clinic::Job& job, clinic::Transaction& tx, Notice
     n.fields["clinic_name"] = _settings.clinicName;
     if (n.appointmentId)
         n.fields["appointment_id"] = std::to_string(n.appointmentId);
+    const date::time_zone* zone = zoneOf(tx, n.locationId);
     if (n.appointmentStart)
-        addTimes(n.fields, n.appointmentStart, language);
+        addTimes(n.fields, n.appointmentStart, language, zone);
 
     // A message already pointless when written (the appointment cancelled or
     // moved before this job ran) is written as skipped, so the outbox says why.
@@ -244,7 +286,7 @@ void NoticeWriter::write(const clinic::Job& job, clinic::Transaction& tx, Notice
                 skip = "SMS is turned off in the patient's preferences";
             if (skip.empty() && row.recipient.empty())
                 skip = "the patient has no phone number";
-            const std::int64_t due = _quiet.release(nowMs / 1000, n.appointmentStart);
+            const std::int64_t due = _quiet.release(nowMs / 1000, n.appointmentStart, zone);
             if (due * 1000 > nowMs)
                 row.dueAt = due * 1000;
         } else {

@@ -90,6 +90,10 @@ public:
         notifications::NoticeWriter::Settings notices;
         notices.timezone = c.getString("notifications.timezone", notices.timezone);
         notices.quietHours = c.getString("notifications.quiet_hours", notices.quietHours);
+        notices.quietMarginMinutes
+            = c.getInt("notifications.quiet_hours_margin_minutes", notices.quietMarginMinutes);
+        if (notices.quietMarginMinutes < 0)
+            throw std::invalid_argument("notifications.quiet_hours_margin_minutes must not be negative");
         notices.clinicName = c.getString("notifications.clinic_name", notices.clinicName);
         notices.defaultLanguage = c.getString("notifications.default_language", notices.defaultLanguage);
 

@@ -195,36 +195,54 @@ std::vector<OutboxRow> Outbox::claim(clinic::Database& db, const std::string& ow
             claimed.push_back(id);
         }
         claimed.insert(claimed.end(), queued.begin(), queued.end());
-        for (Poco::Int64 id : claimed) {
-            tx.session() << "UPDATE notifications_outbox SET status = 'sending', attempts = attempts + 1,"
-                            " lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?",
-                use(who), use(until), use(due), use(id), now;
-            auto rows
-                = select(tx.session(), "WHERE id = ?", [&id](Poco::Data::Statement& st) { st, use(id); });
-            if (!rows.empty())
-                out.push_back(rows.front());
-        }
+        if (claimed.empty())
+            return;
+        // One statement each for the whole batch, not two per message.
+        std::string in = "?";
+        for (std::size_t i = 1; i < claimed.size(); ++i)
+            in += ", ?";
+        Poco::Data::Statement update(tx.session());
+        update << "UPDATE notifications_outbox SET status = 'sending', attempts = attempts + 1,"
+                  " lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN ("
+                + in + ")",
+            use(who), use(until), use(due);
+        for (auto& id : claimed)
+            update, use(id);
+        update.execute();
+        out = select(tx.session(), "WHERE id IN (" + in + ") ORDER BY due_at, id",
+            [&claimed](Poco::Data::Statement& st) {
+                for (auto& id : claimed)
+                    st, use(id);
+            });
     });
     return out;
 }
 
-bool Outbox::finish(clinic::Database& db, const OutboxRow& claimed, const std::string& owner,
+namespace {
+
+bool recordFinish(clinic::Transaction& tx, const OutboxRow& claimed, const std::string& owner,
     const std::string& status, const std::string& error, const std::string& providerId, std::int64_t dueAt,
     std::int64_t nowMs)
 {
-    bool changed = false;
+    std::string s = status, e = truncated(error, 1000), p = providerId, who = owner;
+    Poco::Int64 id = claimed.id, due = dueAt, at = nowMs, sent = status == "sent" ? nowMs : 0;
+    int attempts = claimed.attempts;
+    tx.session() << "UPDATE notifications_outbox SET status = ?, last_error = ?, provider_id = ?, due_at = ?,"
+                    " updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0"
+                    " WHERE id = ? AND status = 'sending' AND lease_owner = ? AND attempts = ?",
+        use(s), use(e), use(p), use(due), use(at), use(sent), use(id), use(who), use(attempts), now;
+    return changedRows(tx) > 0;
+}
+
+} // namespace
+
+void Outbox::finishAll(
+    clinic::Database& db, std::vector<Finished>& finished, const std::string& owner, std::int64_t nowMs)
+{
     db.transact([&](clinic::Transaction& tx) {
-        std::string s = status, e = truncated(error, 1000), p = providerId, who = owner;
-        Poco::Int64 id = claimed.id, due = dueAt, at = nowMs, sent = status == "sent" ? nowMs : 0;
-        int attempts = claimed.attempts;
-        tx.session()
-            << "UPDATE notifications_outbox SET status = ?, last_error = ?, provider_id = ?, due_at = ?,"
-               " updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0"
-               " WHERE id = ? AND status = 'sending' AND lease_owner = ? AND attempts = ?",
-            use(s), use(e), use(p), use(due), use(at), use(sent), use(id), use(who), use(attempts), now;
-        changed = changedRows(tx) > 0;
+        for (auto& f : finished)
+            f.recorded = recordFinish(tx, *f.claimed, owner, f.status, f.error, f.providerId, f.dueAt, nowMs);
     });
-    return changed;
 }
 
 std::optional<OutboxRow> Outbox::find(clinic::Database& db, std::int64_t id)

@@ -56,11 +56,21 @@ public:
     static std::vector<OutboxRow> claim(clinic::Database& db, const std::string& owner, int max,
         std::int64_t nowMs, std::int64_t realNowMs, std::int64_t leaseMs, int maxAttempts);
 
-    /// Records how a claimed send ended. status queued (a retry at dueAt),
-    /// sent, failed or skipped. False if owner no longer holds the lease.
-    static bool finish(clinic::Database& db, const OutboxRow& claimed, const std::string& owner,
-        const std::string& status, const std::string& error, const std::string& providerId,
-        std::int64_t dueAt, std::int64_t nowMs);
+    /// How one claimed send ended: status queued (a retry at dueAt), sent,
+    /// failed or skipped.
+    struct Finished {
+        const OutboxRow* claimed = nullptr;
+        std::string status;
+        std::string error;
+        std::string providerId;
+        std::int64_t dueAt = 0;
+        bool recorded = false; ///< set by finishAll: false if the lease was lost
+    };
+    /// Records how claimed sends ended, in one transaction: one commit (one
+    /// fsync) for a sender's batch rather than one per message. A send whose
+    /// owner no longer holds the lease is left alone (recorded stays false).
+    static void finishAll(
+        clinic::Database& db, std::vector<Finished>& finished, const std::string& owner, std::int64_t nowMs);
 
     static std::optional<OutboxRow> find(clinic::Database& db, std::int64_t id);
     /// Ids above after, ascending, of one status (empty: all); limit rows.

@@ -5,6 +5,7 @@
 
 #include "AppointmentLookup.h"
 #include "ExchangeServices.h"
+#include "LocationDirectory.h"
 
 #include <chrono>
 #include <fstream>
@@ -165,6 +166,8 @@ void SchedulingPlugin::start(clinic::Host& host)
         clinic::scheduling::kDoctorDirectoryService, makeDoctorDirectory(host.database()));
     host.services().publish<clinic::DoctorAccounts>(clinic::kDoctorAccountsService, makeDoctorAccounts());
     publishExchangeServices(host, [this](Request& req) { return availability(req); });
+    host.services().publish<clinic::scheduling::LocationDirectory>(
+        clinic::scheduling::kLocationDirectoryService, makeLocationDirectory(host.database()));
 }
 
 std::string SchedulingPlugin::loadDemoData(clinic::Host& host, const std::string& demoDir)

@@ -9,7 +9,7 @@ set -euo pipefail
 
 build=$(cd "${1:-./build}" && pwd)
 export NOTIFICATIONS_BENCH_N=${2:-1000}
-make -s -C "$build" notifications_smtp_bench >/dev/null
+nice -n 10 cmake --build "$build" --target notifications_smtp_bench >/dev/null
 for backend in sqlite mariadb; do
     CLINICD_TEST_BACKEND=$backend "$build/bin/notifications_smtp_bench" | grep '^notifications_smtp' \
         || echo "notifications_smtp backend=$backend: no figure (skipped or failed)"

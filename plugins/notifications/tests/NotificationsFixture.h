@@ -34,8 +34,14 @@ inline std::string str(std::int64_t n)
     return std::to_string(n);
 }
 
+/// How long a wait for the daemon may take before the test fails. Generous
+/// because the suites share two cores with other suites (a full ctest -j2
+/// with MariaDB servers): a poll returns as soon as its condition holds, so
+/// only a failing test pays for it.
+constexpr int kPatienceSeconds = 60;
+
 /// Polls until done() or timeout; true if done.
-inline bool pollUntil(const std::function<bool()>& done, int timeoutSeconds = 30)
+inline bool pollUntil(const std::function<bool()>& done, int timeoutSeconds = kPatienceSeconds)
 {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     while (std::chrono::steady_clock::now() < until) {
@@ -169,8 +175,8 @@ public:
         return out;
     }
     /// Waits for n messages to address; fails the test if they do not come.
-    std::vector<Poco::JSON::Object::Ptr> await(
-        const std::string& address, std::size_t n, int timeoutSeconds = 30, ClinicFixture* clinic = nullptr)
+    std::vector<Poco::JSON::Object::Ptr> await(const std::string& address, std::size_t n,
+        int timeoutSeconds = kPatienceSeconds, ClinicFixture* clinic = nullptr)
     {
         pollUntil([&] { return to(address).size() >= n; }, timeoutSeconds);
         auto got = to(address);
@@ -324,7 +330,7 @@ inline std::vector<Poco::JSON::Object::Ptr> outbox(ClinicFixture& c, const std::
 
 /// Waits until the rows matching where have left queued/sending; their JSON.
 inline std::vector<Poco::JSON::Object::Ptr> settled(
-    ClinicFixture& c, const std::string& where, std::size_t n, int timeoutSeconds = 30)
+    ClinicFixture& c, const std::string& where, std::size_t n, int timeoutSeconds = kPatienceSeconds)
 {
     pollUntil(
         [&] {

@@ -66,7 +66,7 @@ public:
         const auto patient = newPatient(c, "Ioana <b>&", "ro", "ioana@pacienti.test");
         const auto id = book(c, world().practice, patient, "2027-01-11T10:00:00+02:00");
 
-        auto mail = world().sink->await("ioana@pacienti.test", 1);
+        auto mail = world().sink->await("ioana@pacienti.test", 1, kPatienceSeconds, &c);
         auto m = mail.front();
         CPPUNIT_ASSERT_EQUAL(std::string("ioana@pacienti.test"), m->getValue<std::string>("to"));
         // The subject travelled RFC 2047-encoded and decodes back with its diacritics.
@@ -101,12 +101,12 @@ public:
         auto& c = mailClinic();
         const auto patient = newPatient(c, "John", "en", "john@patients.test");
         const auto id = book(c, world().practice, patient, "2027-01-12T15:30:00+02:00");
-        world().sink->await("john@patients.test", 1);
+        world().sink->await("john@patients.test", 1, kPatienceSeconds, &c);
         auto r = c.client().post(
             "/api/v1/appointments/" + str(id) + "/cancel", R"({"reason":"travelling"})", c.as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
 
-        auto mail = world().sink->await("john@patients.test", 2);
+        auto mail = world().sink->await("john@patients.test", 2, kPatienceSeconds, &c);
         CPPUNIT_ASSERT_EQUAL(std::string("Your appointment on 2027-01-12 at 15:30 is booked"),
             mail[0]->getValue<std::string>("subject"));
         CPPUNIT_ASSERT_EQUAL(std::string("Your appointment on 2027-01-12 at 15:30 is cancelled"),
@@ -120,10 +120,10 @@ public:
         auto& c = mailClinic();
         const auto patient = newPatient(c, "Maria", "ro", "maria@pacienti.test");
         const auto id = book(c, world().practice, patient, "2027-01-13T09:00:00+02:00");
-        world().sink->await("maria@pacienti.test", 1, 30, &c);
+        world().sink->await("maria@pacienti.test", 1, kPatienceSeconds, &c);
         auto r = c.client().post("/api/v1/appointments/" + str(id) + "/cancel", "{}", c.as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
-        world().sink->await("maria@pacienti.test", 2, 30, &c); // booked, cancelled
+        world().sink->await("maria@pacienti.test", 2, kPatienceSeconds, &c); // booked, cancelled
 
         makeRemindersDue(c, id, 0);
         auto rows = settled(c, appointmentWhere(id, "appointment.reminder"), 1);
@@ -138,11 +138,11 @@ public:
         auto& c = mailClinic();
         const auto patient = newPatient(c, "Elena", "ro", "elena@pacienti.test");
         const auto id = book(c, world().practice, patient, "2027-01-14T09:00:00+02:00");
-        world().sink->await("elena@pacienti.test", 1, 30, &c);
+        world().sink->await("elena@pacienti.test", 1, kPatienceSeconds, &c);
         auto r = c.client().post("/api/v1/appointments/" + str(id) + "/reschedule",
             R"({"start":"2027-01-14T11:30:00+02:00"})", c.as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
-        auto notices = world().sink->await("elena@pacienti.test", 2);
+        auto notices = world().sink->await("elena@pacienti.test", 2, kPatienceSeconds, &c);
         CPPUNIT_ASSERT_EQUAL(std::string("Programarea a fost mutată pe 14.01.2027, ora 11:30"),
             notices[1]->getValue<std::string>("subject"));
 
@@ -155,7 +155,7 @@ public:
 
         // The one of the new time goes out.
         makeRemindersDue(c, id, 1);
-        auto mail = world().sink->await("elena@pacienti.test", 3);
+        auto mail = world().sink->await("elena@pacienti.test", 3, kPatienceSeconds, &c);
         CPPUNIT_ASSERT_EQUAL(std::string("Reamintire: programarea din 14.01.2027, ora 11:30"),
             mail[2]->getValue<std::string>("subject"));
     }
@@ -202,7 +202,7 @@ public:
         const auto practice = newPractice(c);
         const auto patient = newPatient(c, "Dan", "en", "dan@patients.test");
         const auto id = book(c, practice, patient, "2027-01-11T10:00:00+02:00");
-        auto mail = sink.await("dan@patients.test", 1);
+        auto mail = sink.await("dan@patients.test", 1, kPatienceSeconds, &c);
         auto rows = settled(c, appointmentWhere(id, "appointment.booked"), 1);
         CPPUNIT_ASSERT_EQUAL(std::string("sent"), rows.front()->getValue<std::string>("status"));
         CPPUNIT_ASSERT_EQUAL(Poco::Int64(2), rows.front()->getValue<Poco::Int64>("attempts"));
@@ -256,7 +256,7 @@ public:
         const auto practice = newPractice(c);
         const auto patient = newPatient(c, "Ștefan", "ro", "stefan@pacienti.test");
         const auto id = book(c, practice, patient, "2027-01-11T10:00:00+02:00");
-        auto mail = sink.await("stefan@pacienti.test", 1, 30, &c);
+        auto mail = sink.await("stefan@pacienti.test", 1, kPatienceSeconds, &c);
         CPPUNIT_ASSERT(mail.front()->getValue<bool>("tls"));
         CPPUNIT_ASSERT_EQUAL(std::string("Programarea din 11.01.2027, ora 10:00, este înregistrată"),
             mail.front()->getValue<std::string>("subject"));

@@ -110,6 +110,7 @@ class NotificationsSmsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aDaReplyConfirmsAndANuReplyCancelsUnderTheCancelPolicy);
     CPPUNIT_TEST(theInboxIsTheCallersOwnAndBadInputChangesNothing);
     CPPUNIT_TEST(anSmsDueInTheQuietHoursWaitsForTheMorning);
+    CPPUNIT_TEST(quietHoursAreTheLocationsAcrossItsDaylightSavingChange);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -190,6 +191,11 @@ public:
         const std::string broken = "{\"type\":";
         CPPUNIT_ASSERT_EQUAL(400, webhook(broken, signature(broken)).status);
         CPPUNIT_ASSERT_EQUAL(replies, c.count("notifications_replies"));
+        // Signed, well-formed, of no known type: 422, still nothing.
+        const std::string unknown = R"({"type":"receipt","from":"+40711000301","text":"NU"})";
+        CPPUNIT_ASSERT_EQUAL(422, webhook(unknown, signature(unknown)).status);
+        CPPUNIT_ASSERT_EQUAL(replies, c.count("notifications_replies"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), status(id));
 
         // A signed delivery report lands on the message with that provider id.
         const auto provider = settled(c, smsWhere(id), 1).front()->getValue<std::string>("provider_id");
@@ -303,6 +309,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(403, c.client().get("/api/v1/outbox", c.as("patient")).status);
         CPPUNIT_ASSERT_EQUAL(422, c.client().get("/api/v1/outbox?status=lost", c.as("admin")).status);
         CPPUNIT_ASSERT_EQUAL(404, c.client().post("/api/v1/outbox/999999/retry", "", c.as("admin")).status);
+        CPPUNIT_ASSERT_EQUAL(404, c.client().get("/api/v1/outbox/999999", c.as("admin")).status);
+        CPPUNIT_ASSERT_EQUAL(404, c.client().post("/api/v1/outbox/abc/retry", "", c.as("admin")).status);
         auto sent = c.client().get("/api/v1/outbox?status=sent&limit=1", c.as("admin"));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(sent.body, 200, sent.status);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), sent.json()->getArray("items")->size());
@@ -336,6 +344,67 @@ public:
         // 08:00 the next morning, local time.
         CPPUNIT_ASSERT_EQUAL(std::string("2027-01-02T06:00:00Z"), row->getValue<std::string>("due_at"));
         CPPUNIT_ASSERT(world().gateway->to("+40711000501").empty());
+    }
+
+    void quietHoursAreTheLocationsAcrossItsDaylightSavingChange()
+    {
+        // Sunday 14 March 2027, 01:30 in New York (EST, UTC-5), the night its
+        // clocks go forward at 02:00: 08:30 in Bucharest, notifications.timezone,
+        // where it is not quiet. The location's zone decides.
+        ClinicFixture::Options o;
+        o.daemon = clinicDaemonOptions("records,scheduling,notifications");
+        o.daemon.config["clock.start"] = "2027-03-14T06:30:00Z";
+        o.daemon.config["rules.dir"] = world().files->file("rules");
+        o.daemon.config["notifications.sms.url"] = world().gateway->url();
+        o.accountPrefix = "dst";
+        o.roles = {};
+        ClinicFixture c(o);
+        Practice p;
+        auto location = c.client().post("/api/v1/locations",
+            R"({"name":"New York","address":"1 Main St","city":"New York","county":"New York",)"
+            R"("timezone":"America/New_York","opening_hours":[]})",
+            c.as("admin"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(location.body, 201, location.status);
+        p.location = location.json()->getValue<Poco::Int64>("id");
+        p.service = c.newService(30);
+        p.doctor = c.newDoctor(p.location, {p.service});
+        auto hours = c.client().request("PUT", "/api/v1/doctors/" + str(p.doctor) + "/hours",
+            R"([{"weekday":7,"start":"08:00","end":"20:00","location_id":)" + str(p.location)
+                + R"(},{"weekday":1,"start":"08:00","end":"20:00","location_id":)" + str(p.location) + "}]",
+            c.as("admin"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(hours.body, 200, hours.status);
+
+        // Monday 10:00 EDT: its 3-hour reminder, made due now, waits for
+        // 08:00 local on Sunday, which is EDT by then (12:00Z, not 13:00Z).
+        auto booked = [&](const std::string& first, const std::string& phone, const std::string& start) {
+            auto r = c.client().post("/api/v1/appointments",
+                R"({"patient_id":)" + str(newPatient(c, first, "en", "", phone)) + R"(,"doctor_id":)"
+                    + str(p.doctor) + R"(,"service_id":)" + str(p.service) + R"(,"start":")" + start + "\"}",
+                c.as("admin"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 201, r.status);
+            return r.json()->getValue<Poco::Int64>("id");
+        };
+        const auto monday = booked("Mona", "+1 212 555 0101", "2027-03-15T10:00:00-04:00");
+        makeRemindersDue(c, monday, 0);
+        // Sunday 08:30 EDT: held until 08:00 it would come 30 minutes before
+        // the visit, under the 60-minute margin, so it goes at once.
+        const auto sunday = booked("Sunny", "+1 212 555 0102", "2027-03-14T08:30:00-04:00");
+        makeRemindersDue(c, sunday, 0);
+
+        CPPUNIT_ASSERT(pollUntil([&] { return c.count("notifications_outbox", smsWhere(monday)) == 1; }));
+        auto held = outbox(c, smsWhere(monday)).front();
+        CPPUNIT_ASSERT_EQUAL(std::string("queued"), held->getValue<std::string>("status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("2027-03-14T12:00:00Z"), held->getValue<std::string>("due_at"));
+        // The message's time is the location's too.
+        const auto heldText = held->getValue<std::string>("text");
+        CPPUNIT_ASSERT_MESSAGE(heldText, heldText.find("2027-03-15 at 10:00") != std::string::npos);
+
+        auto sent = settled(c, smsWhere(sunday), 1).front();
+        CPPUNIT_ASSERT_EQUAL(std::string("sent"), sent->getValue<std::string>("status"));
+        const auto sentText = sent->getValue<std::string>("text");
+        CPPUNIT_ASSERT_MESSAGE(sentText, sentText.find("2027-03-14 at 08:30") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), world().gateway->to("+12125550102").size());
+        CPPUNIT_ASSERT(world().gateway->to("+12125550101").empty());
     }
 };
 
