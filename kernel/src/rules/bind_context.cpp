@@ -8,6 +8,7 @@
 
 #include <lua.hpp>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
 #include "rules/Bindings.h"
@@ -122,7 +123,16 @@ void pushVar(lua_State* L, const Poco::Dynamic::Var& value, int depth)
         const std::string s = value.convert<std::string>();
         lua_pushlstring(L, s.data(), s.size());
     } else if (value.isInteger()) {
-        lua_pushinteger(L, static_cast<lua_Integer>(value.convert<Poco::Int64>()));
+        // POCO reads JSON integers up to 2^64 - 1, which Lua's 64-bit signed
+        // integers cannot hold: those become floats, as Lua itself reads them.
+        Poco::Int64 whole = 0;
+        try {
+            whole = value.convert<Poco::Int64>();
+        } catch (const Poco::RangeException&) {
+            lua_pushnumber(L, value.convert<double>());
+            return;
+        }
+        lua_pushinteger(L, static_cast<lua_Integer>(whole));
     } else if (value.isNumeric()) {
         lua_pushnumber(L, value.convert<double>());
     } else {
