@@ -173,14 +173,17 @@ Poco::Dynamic::Var toVar(lua_State* L, int idx, int depth)
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             std::string key;
+            bool named = true; // "" is a key JSON allows; other kinds of key are left out
             if (lua_type(L, -2) == LUA_TSTRING) {
                 std::size_t len = 0;
                 const char* s = lua_tolstring(L, -2, &len);
                 key.assign(s, len);
             } else if (lua_type(L, -2) == LUA_TNUMBER && lua_isinteger(L, -2)) {
                 key = std::to_string(lua_tointeger(L, -2)); // never lua_tolstring: it would break lua_next
+            } else {
+                named = false;
             }
-            if (!key.empty())
+            if (named)
                 object->set(key, toVar(L, -1, depth + 1));
             lua_pop(L, 1);
         }
