@@ -28,6 +28,10 @@ namespace {
 struct Harness {
     ~Harness()
     {
+        // Plugins stop first, as in clinicd: their threads (the outbox
+        // dispatcher) use the kernel until then.
+        if (kernel)
+            kernel->shutdown();
         kernel.reset();
         if (!dir.empty())
             Poco::File(dir).remove(true);
