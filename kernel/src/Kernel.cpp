@@ -311,6 +311,21 @@ void Kernel::migratePlugins()
 {
     Migrator migrator(*_db);
     migrator.prepare();
+    // A plugin's schema newer than this build means an older clinicd was put
+    // on a newer database: the whole start is refused, as for the kernel's
+    // own schema, rather than serving on without that plugin and its
+    // dependants. (A plugin whose list cannot be read fails below, alone.)
+    for (PluginRecord* p : _plugins->startOrder()) {
+        if (p->state != "loaded")
+            continue;
+        std::vector<Migration> steps;
+        try {
+            steps = p->instance->migrations();
+        } catch (...) {
+            continue;
+        }
+        migrator.refuseNewer(p->name, steps);
+    }
     for (PluginRecord* p : _plugins->startOrder()) {
         if (p->state != "loaded")
             continue;

@@ -239,22 +239,26 @@ std::int32_t PosixRule::offsetAt(std::int64_t utc) const
     return dst ? dstOffset : stdOffset;
 }
 
-namespace {
-
-/// The POSIX TZ rule at the end of a version 2+ TZif file: the text between
-/// its last two newlines (the rule itself holds none); none in version 1.
-std::optional<PosixRule> footerOf(const std::string& path)
+std::optional<PosixRule> tzifFooter(const std::string& d)
 {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    const std::string d = bytes.str();
-    if (!in || d.size() < 46 || d.compare(0, 4, "TZif") != 0 || d[4] < '2' || d.back() != '\n')
+    if (d.size() < 46 || d.compare(0, 4, "TZif") != 0 || d[4] < '2' || d.back() != '\n')
         return std::nullopt;
     const std::size_t open = d.rfind('\n', d.size() - 2);
     if (open == std::string::npos || open + 2 >= d.size())
         return std::nullopt;
     return PosixRule::parse(d.substr(open + 1, d.size() - open - 2));
+}
+
+namespace {
+
+std::optional<PosixRule> footerOf(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in)
+        return std::nullopt;
+    return tzifFooter(bytes.str());
 }
 
 } // namespace

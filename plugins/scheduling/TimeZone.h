@@ -38,6 +38,11 @@ struct PosixRule {
     std::int32_t offsetAt(std::int64_t utc) const;
 };
 
+/// The POSIX TZ rule at the end of a version 2+ TZif file's bytes: the text
+/// between its last two newlines (the rule itself holds none); none in
+/// version 1 or when the bytes are no TZif file.
+std::optional<PosixRule> tzifFooter(const std::string& bytes);
+
 class TimeZone {
 public:
     /// The zone of this IANA name, or nullptr if the name is not a zone the

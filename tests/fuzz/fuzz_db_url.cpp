@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::string rawPassword = url.substr(url.find("://") + 3);
             rawPassword = rawPassword.substr(0, rawPassword.rfind('@'));
             rawPassword = rawPassword.substr(rawPassword.find(':') + 1);
-            if (shown.find(":" + rawPassword + "@") != std::string::npos)
+            // A password that is the mask itself cannot be told from it.
+            if (rawPassword != "****" && shown.find(":" + rawPassword + "@") != std::string::npos)
                 __builtin_trap();
         }
     } catch (const std::invalid_argument&) {

@@ -70,6 +70,16 @@ void Migrator::prepare()
         now;
 }
 
+void Migrator::refuseNewer(const std::string& owner, const std::vector<Migration>& migrations)
+{
+    const int current = currentVersion(owner);
+    const int known = migrations.empty() ? 0 : migrations.back().version;
+    if (current > known)
+        throw std::runtime_error("the database schema of " + owner + " is at version "
+            + std::to_string(current) + " but this build knows only up to " + std::to_string(known)
+            + ": refusing to run an older clinicd on it");
+}
+
 int Migrator::currentVersion(const std::string& owner)
 {
     Poco::Data::Session s = _db.session();
@@ -113,12 +123,8 @@ int Migrator::apply(const std::string& owner, const std::vector<Migration>& migr
         previous = m.version;
     }
     MigrationLock lock(_db);
+    refuseNewer(owner, migrations);
     const int current = currentVersion(owner);
-    const int known = migrations.empty() ? 0 : migrations.back().version;
-    if (current > known)
-        throw std::runtime_error("the database schema of " + owner + " is at version "
-            + std::to_string(current) + " but this build knows only up to " + std::to_string(known)
-            + ": refusing to run an older clinicd on it");
     int ran = 0;
     for (const auto& m : migrations) {
         if (m.version <= current)

@@ -25,6 +25,10 @@ public:
     /// database is at a version this build does not know (a downgrade).
     int apply(const std::string& owner, const std::vector<Migration>& migrations);
 
+    /// Throws naming both versions if the database holds a schema of owner
+    /// newer than the last of migrations (a downgrade), as apply() does.
+    void refuseNewer(const std::string& owner, const std::vector<Migration>& migrations);
+
     /// Versions the database holds for owner: 0 when none.
     int currentVersion(const std::string& owner);
 

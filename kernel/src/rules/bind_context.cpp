@@ -8,6 +8,7 @@
 
 #include <lua.hpp>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 
 #include "rules/Bindings.h"
@@ -122,7 +123,16 @@ void pushVar(lua_State* L, const Poco::Dynamic::Var& value, int depth)
         const std::string s = value.convert<std::string>();
         lua_pushlstring(L, s.data(), s.size());
     } else if (value.isInteger()) {
-        lua_pushinteger(L, static_cast<lua_Integer>(value.convert<Poco::Int64>()));
+        // POCO reads JSON integers up to 2^64 - 1, which Lua's 64-bit signed
+        // integers cannot hold: those become floats, as Lua itself reads them.
+        Poco::Int64 whole = 0;
+        try {
+            whole = value.convert<Poco::Int64>();
+        } catch (const Poco::RangeException&) {
+            lua_pushnumber(L, value.convert<double>());
+            return;
+        }
+        lua_pushinteger(L, static_cast<lua_Integer>(whole));
     } else if (value.isNumeric()) {
         lua_pushnumber(L, value.convert<double>());
     } else {
@@ -163,14 +173,17 @@ Poco::Dynamic::Var toVar(lua_State* L, int idx, int depth)
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             std::string key;
+            bool named = true; // "" is a key JSON allows; other kinds of key are left out
             if (lua_type(L, -2) == LUA_TSTRING) {
                 std::size_t len = 0;
                 const char* s = lua_tolstring(L, -2, &len);
                 key.assign(s, len);
             } else if (lua_type(L, -2) == LUA_TNUMBER && lua_isinteger(L, -2)) {
                 key = std::to_string(lua_tointeger(L, -2)); // never lua_tolstring: it would break lua_next
+            } else {
+                named = false;
             }
-            if (!key.empty())
+            if (named)
                 object->set(key, toVar(L, -1, depth + 1));
             lua_pop(L, 1);
         }
