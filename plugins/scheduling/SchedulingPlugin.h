@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include "Appointments.h"
@@ -25,12 +26,16 @@
 #include "clinic/Json.h"
 #include "clinic/Migration.h"
 #include "clinic/Plugin.h"
+#include "clinic/scheduling/Locations.h"
 
 namespace scheduling {
 
 using clinic::HttpError;
 using clinic::Request;
 using clinic::Response;
+
+/// scheduling.locations.v1 over scheduling_locations (DoctorExtras.cpp).
+std::shared_ptr<clinic::scheduling::LocationDirectory> makeLocationDirectory(clinic::Database& db);
 
 class SchedulingPlugin : public clinic::Plugin {
 public:
@@ -93,6 +98,11 @@ private:
     Response createDoctor(Request& req);
     Response getDoctor(Request& req);
     Response patchDoctor(Request& req);
+    /// Ratings of reviews.ratings.v1 on each doctor JSON, when it is published.
+    void addRatings(const Poco::JSON::Array::Ptr& doctors);
+    /// Accounts holding the doctor role at the location by a grant.
+    std::vector<Poco::Int64> grantedDoctorAccounts(std::int64_t locationId);
+    Response doctorReviews(Request& req);
 
     // ---- working hours and time off ------------------------------------------
 
