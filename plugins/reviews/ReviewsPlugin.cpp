@@ -113,7 +113,10 @@ public:
                     "only reviews whose comment is in this state")
                 .returns(200, "reviews", clinic::listOf(review)));
         routes.add("POST", "/api/v1/reviews/{id}/approve", clinic::roles::admin, &ReviewsPlugin::approve,
-            "reviews: publish a pending comment", clinic::Contract().returns(200, "the review", review));
+            "reviews: publish a pending comment",
+            clinic::Contract()
+                .accepts(Schema::object().describe("nothing to send: {} or no body"))
+                .returns(200, "the review", review));
         routes.add("POST", "/api/v1/reviews/{id}/reject", clinic::roles::admin, &ReviewsPlugin::reject,
             "reviews: keep a pending comment from being shown (the rating still counts)",
             clinic::Contract()
@@ -240,7 +243,12 @@ private:
             [](const reviews::Review& r) { return r.id; }));
     }
 
-    Response approve(Request& req) { return moderate(req, "approved", "review.approved", ""); }
+    Response approve(Request& req)
+    {
+        if (!req.body.empty())
+            req.jsonObject(); // a body, if any, is still well-formed JSON: 400 or 422 otherwise
+        return moderate(req, "approved", "review.approved", "");
+    }
 
     Response reject(Request& req)
     {

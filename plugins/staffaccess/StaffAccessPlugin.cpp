@@ -151,7 +151,9 @@ public:
                 .returns(201, "the request, pending", request));
         routes.add("POST", "/api/v1/access-requests/{id}/approve", clinic::roles::admin,
             &StaffAccessPlugin::approve, "staffaccess: grant the role at the location, once",
-            clinic::Contract().returns(200, "the request, approved", request));
+            clinic::Contract()
+                .accepts(Schema::object().describe("nothing to send: {} or no body"))
+                .returns(200, "the request, approved", request));
         routes.add("POST", "/api/v1/access-requests/{id}/reject", clinic::roles::admin,
             &StaffAccessPlugin::reject, "staffaccess: refuse a pending request",
             clinic::Contract()
@@ -250,7 +252,12 @@ private:
         return Response::json(clinic::idCursorPage(page, rows, toJson));
     }
 
-    Response approve(Request& req) { return decide(req, "approved", ""); }
+    Response approve(Request& req)
+    {
+        if (!req.body.empty())
+            req.jsonObject(); // a body, if any, is still well-formed JSON: 400 or 422 otherwise
+        return decide(req, "approved", "");
+    }
 
     Response reject(Request& req)
     {

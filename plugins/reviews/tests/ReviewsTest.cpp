@@ -331,6 +331,9 @@ public:
         for (const char* path : {"/api/v1/reviews/99999999/approve", "/api/v1/reviews/x/approve",
                  "/api/v1/reviews/99999999/reject", "/api/v1/reviews/-1/reject"})
             refused(site().client().post(path, "", site().as("admin")), 404, "NOT_FOUND", path);
+        refused(
+            site().client().post("/api/v1/reviews/" + str(id) + "/approve", "{\"x\":", site().as("admin")),
+            400, "MALFORMED_JSON", "approve with a broken body");
         CPPUNIT_ASSERT_EQUAL(std::string("pending"),
             site().sql("SELECT comment_status FROM reviews_entries WHERE id = " + str(id)));
         CPPUNIT_ASSERT_EQUAL(1L, reviewsOf(visit));

@@ -246,6 +246,8 @@ public:
         for (const char* path : {"/api/v1/access-requests/99999999/approve",
                  "/api/v1/access-requests/x/approve", "/api/v1/access-requests/0/reject"})
             refused(site().client().post(path, "", site().as("admin")), 404, "NOT_FOUND", path);
+        refused(
+            decide("admin", id, "approve", "{\"x\":"), 400, "MALFORMED_JSON", "approve with a broken body");
         CPPUNIT_ASSERT_EQUAL(std::string("pending"),
             site().sql("SELECT status FROM staffaccess_requests WHERE id = " + str(id)));
         CPPUNIT_ASSERT_EQUAL(0L, site().count("role_grants", "location_id = " + l + " AND role = 'doctor'"));
