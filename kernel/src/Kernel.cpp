@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include "auth/IdentityMigrations.h"
+#include "auth/RoleGrantStore.h"
 #include "clinic/Json.h"
 #include "clinic/StreamNarrowing.h"
 #include "config/Settings.h"
@@ -239,6 +240,9 @@ void Kernel::openDatabase(bool migrate)
         ran = migrator.apply("kernel.events", ChangeLog::migrations());
         if (ran)
             _log.information("kernel.events: applied %d migration(s)", ran);
+        ran = migrator.apply("kernel.grants", RoleGrantStore::migrations());
+        if (ran)
+            _log.information("kernel.grants: applied %d migration(s)", ran);
         _changeLog = std::make_unique<ChangeLog>(*_db, *_clock);
         _events->recordTo(_changeLog.get());
     }
@@ -351,6 +355,8 @@ std::map<std::string, int> Kernel::pendingMigrations()
                                 : static_cast<int>(kernelMigrations().size());
     out["kernel.events"] = tableExists ? migrator.pending("kernel.events", ChangeLog::migrations())
                                        : static_cast<int>(ChangeLog::migrations().size());
+    out["kernel.grants"] = tableExists ? migrator.pending("kernel.grants", RoleGrantStore::migrations())
+                                       : static_cast<int>(RoleGrantStore::migrations().size());
     for (PluginRecord* p : _plugins->startOrder()) {
         auto migrations = p->instance->migrations();
         out[p->name]
@@ -390,6 +396,9 @@ void Kernel::startPlugins()
     _services.publish<std::function<void()>>("kernel.metrics.refresh",
         std::make_shared<std::function<void()>>([this] { _kernelMetrics->refresh(); }));
     _kernelMetrics->setJobs(_jobs.get());
+    // Location-scoped roles: an access-request plugin grants them, a plugin
+    // that keeps locations honours them; the kernel keeps them.
+    _services.publish<RoleGrants>(kRoleGrantsService, std::make_shared<RoleGrantStore>(*_db));
     // Sessions, refresh tokens and finished jobs are kept only for a while
     // (the audit trail for ever): a durable job prunes them.
     _retention = std::make_unique<RetentionSweep>(*_db, *_clock, *_config);

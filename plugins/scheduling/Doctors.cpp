@@ -163,8 +163,15 @@ Response SchedulingPlugin::listDoctors(Request& req)
     std::vector<Poco::Int64> ints;
     ints.reserve(3);
     if (location) {
-        sql += " AND d.location_id = ?";
+        // Also the doctors whose account was granted the doctor role there
+        // (an approved access request): they work at that location too.
+        sql += " AND (d.location_id = ?";
         ints.push_back(*location);
+        const auto granted = grantedDoctorAccounts(*location);
+        for (std::size_t i = 0; i < granted.size(); ++i)
+            sql += i == 0 ? " OR d.user_id IN (?" : ", ?";
+        sql += granted.empty() ? ")" : "))";
+        ints.insert(ints.end(), granted.begin(), granted.end());
     }
     if (department) {
         sql += " AND d.department_id = ?";
@@ -182,11 +189,13 @@ Response SchedulingPlugin::listDoctors(Request& req)
         st, use(v);
     st, into(rows), limit(page.limit + 1);
     st.execute();
-    return Response::json(clinic::idCursorPage(page, rows, [&](const DoctorRow& row) {
+    auto out = clinic::idCursorPage(page, rows, [&](const DoctorRow& row) {
         Doctor d = Doctor::from(row);
         d.serviceIds = servicesOf(s, d.id);
         return d.toJson();
-    }));
+    });
+    addRatings(out->getArray("items"));
+    return Response::json(out);
 }
 
 Response SchedulingPlugin::createDoctor(Request& req)
@@ -212,6 +221,9 @@ Response SchedulingPlugin::getDoctor(Request& req)
         throw HttpError::notFound("no such doctor");
     auto out = d->toJson();
     out->set("hours", periodsJson(hoursOf(s, d->id), true));
+    Poco::JSON::Array::Ptr one = new Poco::JSON::Array;
+    one->add(out);
+    addRatings(one);
     return Response::json(out);
 }
 

@@ -24,6 +24,8 @@
 #include "clinic/Roles.h"
 #include "clinic/RouteTable.h"
 #include "clinic/Time.h"
+#include "clinic/reviews/Ratings.h"
+#include "clinic/scheduling/Locations.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -98,7 +100,7 @@ void SchedulingPlugin::start(clinic::Host& host)
             .param("specialty", Schema::string(), "exactly this specialty")
             .param("city", Schema::string(), "main location in this city")
             .param("county", Schema::string(), "main location in this county")
-            .param("location_id", Schema::id(), "main location")
+            .param("location_id", Schema::id(), "main location, or granted the doctor role there")
             .param("department_id", Schema::id(), "of this department")
             .page()
             .returns(200, "doctors", listOf(schemas::doctor())));
@@ -116,6 +118,12 @@ void SchedulingPlugin::start(clinic::Host& host)
     routes.add("PUT", "/api/v1/doctors/{id}/hours", roles::admin, &SchedulingPlugin::putHours,
         "scheduling: replace a doctor's weekly working hours",
         Contract().accepts(schemas::hoursInput()).returns(200, "the hours now", schemas::hours()));
+    routes.add("GET", "/api/v1/doctors/{id}/reviews", roles::everyone, &SchedulingPlugin::doctorReviews,
+        "scheduling: a doctor's reviews, from the reviews plugin (approved comments; pending to admin)",
+        Contract().page().returns(200, "reviews and the doctor's rating",
+            Schema(listOf(clinic::reviews::reviewSchema()))
+                .required("rating_count", Schema::integer())
+                .optional("rating_avg", Schema::number(1, 5))));
     routes.add("GET", "/api/v1/doctors/{id}/time-off", roles::staff, &SchedulingPlugin::listTimeOff,
         "scheduling: a doctor's time off",
         Contract().page().returns(200, "time off", listOf(schemas::timeOff())));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include "Appointments.h"
@@ -25,6 +26,7 @@
 #include "clinic/Json.h"
 #include "clinic/Migration.h"
 #include "clinic/Plugin.h"
+#include "clinic/scheduling/Locations.h"
 
 namespace scheduling {
 
@@ -107,6 +109,11 @@ private:
     Response createDoctor(Request& req);
     Response getDoctor(Request& req);
     Response patchDoctor(Request& req);
+    /// Ratings of reviews.ratings.v1 on each doctor JSON, when it is published.
+    void addRatings(const Poco::JSON::Array::Ptr& doctors);
+    /// Accounts holding the doctor role at the location by a grant.
+    std::vector<Poco::Int64> grantedDoctorAccounts(std::int64_t locationId);
+    Response doctorReviews(Request& req);
 
     // ---- working hours and time off ------------------------------------------
 

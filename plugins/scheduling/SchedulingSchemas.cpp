@@ -116,7 +116,10 @@ Schema doctor()
         .required("location_id", Schema::id().describe("the main location"))
         .required("service_ids", Schema::array(Schema::id()))
         .required("user_id", Schema::id().nullable().describe("the doctor's account, if linked"))
-        .required("department_id", Schema::id().nullable());
+        .required("department_id", Schema::id().nullable())
+        .optional(
+            "rating_avg", Schema::number(1, 5).describe("mean rating, when the reviews plugin is loaded"))
+        .optional("rating_count", Schema::integer().describe("ratings, when the reviews plugin is loaded"));
 }
 
 Schema doctorWithHours()

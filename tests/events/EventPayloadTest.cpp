@@ -115,7 +115,7 @@ ClinicFixture& fixture()
     if (!c.fixture) {
         c.rules = std::make_unique<TempDir>();
         ClinicFixture::Options o;
-        o.daemon = clinicDaemonOptions("records,scheduling,prescriptions,eventstest");
+        o.daemon = clinicDaemonOptions("records,scheduling,prescriptions,reviews,staffaccess,eventstest");
         o.daemon.config["clock.start"] = "2027-01-01T00:00:00Z";
         o.daemon.config["rules.dir"] = c.rules->path();
         o.accountPrefix = "events";
@@ -193,6 +193,34 @@ void makeEveryEventHappen()
     createdJson(c.post(rx + "/renewal-requests", "{}", k.as("patient")));
     auto cancelled = c.post(rx + "/cancel", R"({"reason":"events"})", k.as("doctor"));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(cancelled.body, 200, cancelled.status);
+
+    // reviews: one comment approved, one rejected
+    auto decided = [&](const std::string& path, const HttpResult& r) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(path + ": " + r.body, 200, r.status);
+    };
+    for (const char* how : {"approve", "reject"}) {
+        const auto visit = book(k.patient(),
+            how == std::string("approve") ? "2027-01-14T10:00:00+02:00" : "2027-01-14T11:00:00+02:00")
+                               ->getValue<Poco::Int64>("id");
+        for (const char* step : {"check-in", "complete"}) {
+            const std::string path = "/api/v1/appointments/" + std::to_string(visit) + "/" + step;
+            decided(path, c.post(path, "", k.as("admin")));
+        }
+        const auto review = createdId(c.post("/api/v1/reviews",
+            R"({"appointment_id":)" + std::to_string(visit) + R"(,"rating":4,"comment":"events"})",
+            k.as("patient")));
+        const std::string path = "/api/v1/reviews/" + std::to_string(review) + "/" + how;
+        decided(path, c.post(path, "", k.as("admin")));
+    }
+    // access requests: one approved, one rejected
+    for (const char* how : {"approve", "reject"}) {
+        const auto request = createdId(c.post("/api/v1/access-requests",
+            R"({"location_id":)" + std::to_string(k.newLocation("Europe/Bucharest"))
+                + R"(,"role":"receptionist"})",
+            desk));
+        const std::string path = "/api/v1/access-requests/" + std::to_string(request) + "/" + how;
+        decided(path, c.post(path, "", k.as("admin")));
+    }
 }
 
 Poco::JSON::Array::Ptr heard()

@@ -172,6 +172,20 @@ const std::map<std::string, std::string> kExpected = {
     {"PATCH /api/v1/departments/{id}", "admin"},
     {"DELETE /api/v1/departments/{id}", "admin"},
     {"GET /api/v1/doctors/{id}/stats", "admin,doctor"},
+    // reviews plugin: a patient reviews their own completed visit (404 for
+    // another's, plugins/reviews/tests); the admin moderates; the doctor's
+    // page is scheduling's route, filled through reviews.ratings.v1
+    {"POST /api/v1/reviews", "patient"},
+    {"GET /api/v1/reviews", "admin,patient"},
+    {"POST /api/v1/reviews/{id}/approve", "admin"},
+    {"POST /api/v1/reviews/{id}/reject", "admin"},
+    {"GET /api/v1/doctors/{id}/reviews", "admin,doctor,nurse,patient,receptionist"},
+    // staffaccess plugin: staff ask for their own role elsewhere and list
+    // their own (the admin all); only the admin decides
+    {"GET /api/v1/access-requests", "admin,doctor,nurse,receptionist"},
+    {"POST /api/v1/access-requests", "doctor,nurse,receptionist"},
+    {"POST /api/v1/access-requests/{id}/approve", "admin"},
+    {"POST /api/v1/access-requests/{id}/reject", "admin"},
 };
 
 /// Routes listed but not called by the matrix, each with the reason. Every
