@@ -215,8 +215,11 @@ void Kernel::openDatabase(bool migrate)
     options.poolMax = _config->getInt("db.pool.max");
     options.busyTimeoutMs = _config->getInt("db.busy_timeout_ms");
     options.synchronous = _config->getString("db.synchronous");
+    options.connectTimeoutSeconds = _config->getInt("db.connect_timeout_seconds");
+    options.ioTimeoutSeconds = _config->getInt("db.io_timeout_seconds");
     _db = std::make_unique<DatabaseImpl>(options);
     _db->countRetriesIn(*_registry);
+    _db->countFaultsIn(*_registry);
     _log.information("database: %s", _db->describe());
     if (migrate) {
         Migrator migrator(*_db);
@@ -233,6 +236,7 @@ void Kernel::openDatabase(bool migrate)
         _events->recordTo(_changeLog.get());
     }
     addReadinessCheck("database", [this] { return _db->check(); });
+    addReadinessCheck("disk", [this] { return _db->checkStorage(dataDir()); });
     // Plugins reach these through Host::audit() and Host::access() from start().
     _audit = std::make_unique<AuditLog>(*_db, *_clock);
     _access = std::make_unique<AccessRules>(*_config, _services);
