@@ -14,6 +14,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "SteppedClock.h"
 #include "auth/IdentityMigrations.h"
 #include "clinic/Json.h"
 #include "config/Settings.h"
@@ -183,6 +184,11 @@ Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
         _clock = std::make_unique<ShiftedClock>(
             std::chrono::system_clock::time_point(std::chrono::microseconds(micros)));
         _log.warning("clock.start is set: the daemon's clock starts at %s, not real time", start);
+    }
+    const std::string offsetFile = _config->getString("clock.offset_file", "");
+    if (!offsetFile.empty()) {
+        _clock = std::make_unique<SteppedClock>(std::move(_clock), offsetFile);
+        _log.warning("clock.offset_file is set: the daemon's clock moves by the seconds in %s", offsetFile);
     }
     _plugins = std::make_unique<PluginManager>(_config->getString("plugins.dir"));
 }

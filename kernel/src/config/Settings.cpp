@@ -82,6 +82,8 @@ std::vector<SettingSpec> makeCatalogue()
             "auto: journald priorities when run by systemd"},
         {"clock.start", "", T::String, 0, 0, {},
             "tests and demos only: the clock starts at this RFC 3339 instant"},
+        {"clock.offset_file", "", T::String, 0, 0, {},
+            "tests only: a file holding seconds the daemon's clock is moved by, re-read each second"},
         {"demo.dir", "/usr/share/clinicd/demo", T::String, 0, 0, {},
             "the demo clinic (data/demo) clinicctl seed-demo loads"},
         {"http.trusted_proxies", "", T::String, 0, 0, {},
