@@ -192,23 +192,24 @@ Poco::Data::Session DatabaseImpl::livingSession()
     const auto started = std::chrono::steady_clock::now();
     for (int attempt = 0;; ++attempt) {
         std::optional<Poco::Data::Session> got;
-        try {
+        {
             // No idle session: the pool will connect, holding its lock for as
             // long as that takes. Callers queue here instead, and those behind
-            // a connect that found the server gone are answered at once.
+            // a connect that found the server gone are answered at once (the
+            // mark is set before the next one is let in).
             std::unique_lock<std::mutex> gate(_connectGate, std::defer_lock);
             if (_pool->idle() == 0) {
                 gate.lock();
                 if (steadyMs() < _unreachableUntilMs.load())
                     throw faultAnswer(DatabaseFault::Unavailable);
             }
-            got.emplace(_pool->get());
-        } catch (const HttpError&) {
-            throw; // answered from the mark: it must not extend it
-        } catch (const std::exception& e) {
-            if (databaseFaultOf(e) == DatabaseFault::Unavailable)
-                noteUnreachable();
-            throw;
+            try {
+                got.emplace(_pool->get());
+            } catch (const std::exception& e) {
+                if (databaseFaultOf(e) == DatabaseFault::Unavailable)
+                    noteUnreachable();
+                throw;
+            }
         }
         Poco::Data::Session s = *got;
         if (attempt > _pool->capacity())
