@@ -14,6 +14,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "SteppedClock.h"
 #include "auth/IdentityMigrations.h"
 #include "auth/RoleGrantStore.h"
 #include "clinic/Json.h"
@@ -195,6 +196,11 @@ Kernel::Kernel(Poco::AutoPtr<Poco::Util::LayeredConfiguration> config)
             std::chrono::system_clock::time_point(std::chrono::microseconds(micros)));
         _log.warning("clock.start is set: the daemon's clock starts at %s, not real time", start);
     }
+    const std::string offsetFile = _config->getString("clock.offset_file", "");
+    if (!offsetFile.empty()) {
+        _clock = std::make_unique<SteppedClock>(std::move(_clock), offsetFile);
+        _log.warning("clock.offset_file is set: the daemon's clock moves by the seconds in %s", offsetFile);
+    }
     _plugins = std::make_unique<PluginManager>(_config->getString("plugins.dir"));
 }
 
@@ -226,8 +232,11 @@ void Kernel::openDatabase(bool migrate)
     options.poolMax = _config->getInt("db.pool.max");
     options.busyTimeoutMs = _config->getInt("db.busy_timeout_ms");
     options.synchronous = _config->getString("db.synchronous");
+    options.connectTimeoutSeconds = _config->getInt("db.connect_timeout_seconds");
+    options.ioTimeoutSeconds = _config->getInt("db.io_timeout_seconds");
     _db = std::make_unique<DatabaseImpl>(options);
     _db->countRetriesIn(*_registry);
+    _db->countFaultsIn(*_registry);
     _log.information("database: %s", _db->describe());
     if (migrate) {
         Migrator migrator(*_db);
@@ -248,6 +257,7 @@ void Kernel::openDatabase(bool migrate)
     }
     addReadinessCheck("database", [this] { return _db->check(); });
     addReadinessCheck("database_writable", [this] { return _db->checkWritable(); });
+    addReadinessCheck("disk", [this] { return _db->checkStorage(dataDir()); });
     // Plugins reach these through Host::audit() and Host::access() from start().
     _audit = std::make_unique<AuditLog>(*_db, *_clock);
     _access = std::make_unique<AccessRules>(*_config, _services);

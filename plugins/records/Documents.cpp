@@ -2,12 +2,18 @@
 
 #include "RecordsPlugin.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <Poco/File.h>
@@ -70,6 +76,46 @@ std::vector<RecordsPlugin::Document> RecordsPlugin::documentsOf(std::int64_t pat
     return out;
 }
 
+namespace {
+
+/// Writes content to a new file and fsyncs it; on any failure the file is
+/// removed and the error thrown with its errno.
+void writeDurably(const std::string& file, const std::string& content)
+{
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot write a document");
+    std::size_t done = 0;
+    int err = 0;
+    while (done < content.size() && !err) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno != EINTR)
+            err = errno;
+        else if (n > 0)
+            done += static_cast<std::size_t>(n);
+    }
+    if (!err && ::fsync(fd) != 0)
+        err = errno;
+    if (::close(fd) != 0 && !err)
+        err = errno;
+    if (err) {
+        ::unlink(file.c_str());
+        throw std::system_error(err, std::generic_category(), "cannot write a document");
+    }
+}
+
+/// Makes a rename in dir durable.
+void syncDirectory(const std::string& dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+} // namespace
+
 std::int64_t RecordsPlugin::storeDocument(Request& req, std::int64_t patientId, const std::string& content,
     const std::string& contentType, const std::string& kind, const std::string& filename,
     const std::string& action)
@@ -78,19 +124,20 @@ std::int64_t RecordsPlugin::storeDocument(Request& req, std::int64_t patientId, 
     const std::string path = _documentsDir + "/" + sha;
     bool created = false;
     if (!Poco::File(path).exists()) {
-        // Written aside and renamed, so a reader never sees half a file.
+        // Written aside, made durable and renamed, so a reader never sees
+        // half a file and a crash or a full disk leaves none behind. A full
+        // disk is told as ENOSPC (a std::system_error), which the kernel
+        // answers 503 STORAGE_FULL rather than 500.
         const std::string temp
             = path + ".part-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-        {
-            std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-            out.write(content.data(), static_cast<std::streamsize>(content.size()));
-            out.close();
-            if (!out) {
-                Poco::File(temp).remove();
-                throw std::runtime_error("cannot write a document to " + _documentsDir);
-            }
+        writeDurably(temp, content);
+        if (::rename(temp.c_str(), path.c_str()) != 0) {
+            const int err = errno;
+            ::unlink(temp.c_str());
+            throw std::system_error(
+                err, std::generic_category(), "cannot store a document in " + _documentsDir);
         }
-        Poco::File(temp).renameTo(path);
+        syncDirectory(_documentsDir);
         created = true;
     }
     Poco::Int64 newId = 0;

@@ -30,6 +30,8 @@
 #endif
 
 #include "clinic/Http.h"
+#include "db/DatabaseFault.h"
+#include "db/TimedMySqlConnector.h"
 #include "log/Logging.h"
 
 using namespace Poco::Data::Keywords;
@@ -63,6 +65,11 @@ protected:
             session << "SET SESSION time_zone='+00:00'", now;
             session << "SET SESSION autocommit=1", now;
             session << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
+            // A lock wait must end before the socket's read timeout does, or
+            // contention would look like a lost server (and not be retried).
+            const int io = _options.ioTimeoutSeconds;
+            if (io > 0 && io / 2 < 50)
+                session << "SET SESSION innodb_lock_wait_timeout=" + std::to_string(std::max(1, io / 2)), now;
         }
     }
 
@@ -79,35 +86,6 @@ struct PooledSessionAccess : Poco::Data::PooledSessionImpl {
         return (pooled.*(&PooledSessionAccess::impl))();
     }
 };
-
-/// A session from the pool that is still connected. Poco's pool tests only
-/// its own "connected" flag, and isGood() trusts a connection whose last call
-/// succeeded, so a MariaDB connection the server dropped (restart, failover,
-/// wait_timeout) would be handed out forever. Each MariaDB session is pinged
-/// (one small round trip); a dead one is closed underneath its pool wrapper,
-/// and the pool drops it when it comes back and opens a fresh one.
-Poco::Data::Session livingSession(Poco::Data::SessionPool& pool, Dialect dialect)
-{
-    for (int attempt = 0;; ++attempt) {
-        Poco::Data::Session s = pool.get();
-        if (dialect == Dialect::SQLite || attempt > pool.capacity())
-            return s;
-#ifdef CLINICD_WITH_MYSQL
-        auto* pooled = dynamic_cast<Poco::Data::PooledSessionImpl*>(s.impl());
-        auto* inner = pooled
-            ? dynamic_cast<Poco::Data::MySQL::SessionImpl*>(PooledSessionAccess::inner(*pooled))
-            : nullptr;
-        if (!inner || mysql_ping(inner->handle()) == 0)
-            return s;
-        try {
-            inner->close();
-        } catch (const Poco::Exception&) {
-        }
-#else
-        return s;
-#endif
-    }
-}
 
 bool messageHas(const std::exception& e, std::initializer_list<const char*> needles)
 {
@@ -164,6 +142,7 @@ DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
     : _url(DbUrl::parse(options.url))
     , _log(Poco::Logger::get("clinicd.db"))
     , _busyTimeoutMs(options.busyTimeoutMs)
+    , _ioTimeoutSeconds(options.ioTimeoutSeconds)
 {
     std::string connector;
     if (_url.dialect == Dialect::SQLite) {
@@ -175,18 +154,13 @@ DatabaseImpl::DatabaseImpl(const DatabaseOptions& options)
         if (!problem.empty())
             throw std::invalid_argument("db.url: " + problem);
     } else {
-#ifdef CLINICD_WITH_MYSQL
-        Poco::Data::MySQL::Connector::registerConnector();
-        connector = "MySQL";
-#else
-        throw std::invalid_argument("db.url: this clinicd was built without MySQL support");
-#endif
+        connector = registerTimedMySqlConnector(options.connectTimeoutSeconds, options.ioTimeoutSeconds);
     }
     _pool
         = std::make_unique<PreparedSessionPool>(connector, _url.connectionString(), options.poolMax, options);
     // Open one session now so a wrong path or password fails at start, not
     // on the first request.
-    Poco::Data::Session first = livingSession(*_pool, _url.dialect);
+    Poco::Data::Session first = livingSession();
     if (_url.dialect == Dialect::SQLite) {
         struct stat st { };
         if (::stat(_url.path.c_str(), &st) == 0) {
@@ -204,7 +178,92 @@ DatabaseImpl::~DatabaseImpl()
 
 Poco::Data::Session DatabaseImpl::session()
 {
-    return livingSession(*_pool, _url.dialect);
+    return livingSession();
+}
+
+namespace {
+
+long long steadyMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+void DatabaseImpl::noteUnreachable()
+{
+    _unreachableUntilMs = steadyMs() + 1000;
+}
+
+/// A session from the pool that is still connected. Poco's pool tests only
+/// its own "connected" flag, and isGood() trusts a connection whose last call
+/// succeeded, so a MariaDB connection the server dropped (restart, failover,
+/// wait_timeout) would be handed out forever. Each MariaDB session is pinged
+/// (one small round trip, limited to two seconds); a dead one is closed
+/// underneath its pool wrapper, and the pool drops it when it comes back and
+/// opens a fresh one. A ping that fails slowly means a server that accepts
+/// but does not answer (stopped, or the path to it cut): the caller is told
+/// at once instead of trying every pooled session in turn.
+Poco::Data::Session DatabaseImpl::livingSession()
+{
+    if (_url.dialect == Dialect::SQLite)
+        return _pool->get();
+    if (steadyMs() < _unreachableUntilMs.load())
+        throw faultAnswer(DatabaseFault::Unavailable);
+    const auto started = std::chrono::steady_clock::now();
+    for (int attempt = 0;; ++attempt) {
+        std::optional<Poco::Data::Session> got;
+        {
+            // No idle session: the pool will connect, holding its lock for as
+            // long as that takes. Callers queue here instead, and those behind
+            // a connect that found the server gone are answered at once (the
+            // mark is set before the next one is let in).
+            std::unique_lock<std::mutex> gate(_connectGate, std::defer_lock);
+            if (_pool->idle() == 0) {
+                gate.lock();
+                if (steadyMs() < _unreachableUntilMs.load())
+                    throw faultAnswer(DatabaseFault::Unavailable);
+            }
+            try {
+                got.emplace(_pool->get());
+            } catch (const std::exception& e) {
+                if (databaseFaultOf(e) == DatabaseFault::Unavailable)
+                    noteUnreachable();
+                throw;
+            }
+        }
+        Poco::Data::Session s = *got;
+        if (attempt > _pool->capacity())
+            return s;
+#ifdef CLINICD_WITH_MYSQL
+        auto* pooled = dynamic_cast<Poco::Data::PooledSessionImpl*>(s.impl());
+        auto* inner = pooled
+            ? dynamic_cast<Poco::Data::MySQL::SessionImpl*>(PooledSessionAccess::inner(*pooled))
+            : nullptr;
+        if (!inner)
+            return s;
+        MYSQL* handle = inner->handle();
+        constexpr int kPingSeconds = 2;
+        setMySqlIoTimeout(
+            handle, _ioTimeoutSeconds > 0 ? std::min(kPingSeconds, _ioTimeoutSeconds) : kPingSeconds);
+        const bool alive = mysql_ping(handle) == 0;
+        setMySqlIoTimeout(handle, _ioTimeoutSeconds);
+        if (alive)
+            return s;
+        try {
+            inner->close();
+        } catch (const Poco::Exception&) {
+        }
+        if (std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) {
+            noteUnreachable();
+            throw faultAnswer(DatabaseFault::Unavailable);
+        }
+#else
+        return s;
+#endif
+    }
 }
 
 namespace {
@@ -246,10 +305,45 @@ struct Writing {
 void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
 {
     const bool nested = std::find(writing.begin(), writing.end(), this) != writing.end();
-    if (_url.dialect == Dialect::SQLite && !nested) {
-        transactGrouped(fn);
-        return;
+    try {
+        if (_url.dialect == Dialect::SQLite && !nested)
+            transactGrouped(fn);
+        else
+            transactRetrying(fn);
+    } catch (const std::exception& e) {
+        // A lost server or a full disk is not the request's fault and not a
+        // bug: the transaction rolled back (or never began), so the client
+        // is told 503 and may send it again. Anything else goes on as it was.
+        const DatabaseFault fault = databaseFaultOf(e);
+        if (fault == DatabaseFault::None || nested)
+            throw;
+        const auto* pe = dynamic_cast<const Poco::Exception*>(&e);
+        _log.warning("a write failed, %s: %s",
+            std::string(
+                fault == DatabaseFault::StorageFull ? "the disk is full" : "the database is unavailable"),
+            pe ? pe->displayText() : std::string(e.what()));
+        if (fault == DatabaseFault::StorageFull) {
+            if (_storageFullWrites)
+                _storageFullWrites->Increment();
+            noteStorageFull(true);
+        } else {
+            // A connector's own error, not an answer from the mark: the
+            // server was found gone just now.
+            if (!dynamic_cast<const HttpError*>(&e))
+                noteUnreachable();
+            if (_unavailableWrites)
+                _unavailableWrites->Increment();
+        }
+        if (dynamic_cast<const HttpError*>(&e))
+            throw;
+        throw faultAnswer(fault);
     }
+    if (!nested && _storageFull.load())
+        noteStorageFull(false);
+}
+
+void DatabaseImpl::transactRetrying(const std::function<void(Transaction&)>& fn)
+{
     // Deadlock victims and SQLite busy errors are run again: InnoDB rolled the
     // whole transaction back, so fn starts from nothing and its after-commit
     // hooks (events) belong to the attempt that commits. A lock wait timeout
@@ -261,7 +355,7 @@ void DatabaseImpl::transact(const std::function<void(Transaction&)>& fn)
     constexpr int kAttempts = 8;
     constexpr int kLockWaitAttempts = 2;
     for (int attempt = 1;; ++attempt) {
-        Poco::Data::Session s = livingSession(*_pool, _url.dialect);
+        Poco::Data::Session s = livingSession();
         Transaction tx(s, _url.dialect);
         bool begun = false;
         try {
@@ -400,7 +494,7 @@ void DatabaseImpl::commitGroup(const std::vector<QueuedWrite*>& group)
     };
     std::optional<Poco::Data::Session> opened;
     try {
-        opened.emplace(livingSession(*_pool, _url.dialect));
+        opened.emplace(livingSession());
         *opened << "BEGIN IMMEDIATE", now;
     } catch (...) {
         failAll(std::current_exception(), false);
@@ -408,9 +502,14 @@ void DatabaseImpl::commitGroup(const std::vector<QueuedWrite*>& group)
     }
     Poco::Data::Session& s = *opened;
     bool lost = false;
+    // Why the group was lost, when it was the disk: every member then hears
+    // that (503 STORAGE_FULL) rather than being run again into the same wall.
+    std::exception_ptr lostToFullDisk;
     for (auto* w : group) {
         if (lost) {
-            w->error = std::make_exception_ptr(GroupLost("the group's transaction was rolled back"));
+            w->error = lostToFullDisk
+                ? lostToFullDisk
+                : std::make_exception_ptr(GroupLost("the group's transaction was rolled back"));
             continue;
         }
         Transaction tx(s, _url.dialect);
@@ -437,6 +536,13 @@ void DatabaseImpl::commitGroup(const std::vector<QueuedWrite*>& group)
                 _log.warning(
                     "a failed write took its group's transaction with it: %s", std::string(e.what()));
                 lost = true;
+                try {
+                    std::rethrow_exception(w->error);
+                } catch (const std::exception& cause) {
+                    if (databaseFaultOf(cause) == DatabaseFault::StorageFull)
+                        lostToFullDisk = w->error;
+                } catch (...) {
+                }
             }
         }
     }
@@ -451,7 +557,10 @@ void DatabaseImpl::commitGroup(const std::vector<QueuedWrite*>& group)
         if (lost) {
             for (auto* w : group)
                 w->afterCommit.clear();
-            failAll(std::make_exception_ptr(GroupLost("the group's transaction was rolled back")), true);
+            failAll(lostToFullDisk
+                    ? lostToFullDisk
+                    : std::make_exception_ptr(GroupLost("the group's transaction was rolled back")),
+                true);
         }
         return;
     }
@@ -553,7 +662,7 @@ ReadinessResult DatabaseImpl::check()
                 || static_cast<unsigned long long>(st.st_ino) != _fileInode)
                 return {false, "database file " + _url.path + " was replaced while open"};
         }
-        Poco::Data::Session s = livingSession(*_pool, _url.dialect);
+        Poco::Data::Session s = livingSession();
         int one = 0;
         s << "SELECT 1", into(one), now;
         if (one != 1)

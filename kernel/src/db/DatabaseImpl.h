@@ -12,6 +12,7 @@
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Logger.h>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "clinic/Database.h"
@@ -25,6 +26,11 @@ struct DatabaseOptions {
     int poolMax = 32;
     int busyTimeoutMs = 5000;
     std::string synchronous = "FULL";
+    /// MariaDB: how long opening a connection may take, and how long one
+    /// read or write on it may wait (0: no limit). A server that stops
+    /// answering then costs a request this long, never for ever.
+    int connectTimeoutSeconds = 5;
+    int ioTimeoutSeconds = 30;
 };
 
 /// Why clinicd could not use a SQLite file at path, or "" if it can: its
@@ -70,6 +76,18 @@ public:
     /// busy database in clinicd_db_transaction_retries_total{reason}.
     void countRetriesIn(prometheus::Registry& registry);
 
+    /// Writes refused because the database was gone or the disk full, in
+    /// clinicd_db_write_failures_total{reason}, and clinicd_storage_full: 1
+    /// from a write refused for lack of space until a write commits again
+    /// or the disk check finds room.
+    void countFaultsIn(prometheus::Registry& registry);
+
+    /// Readiness of the disks under the data directory and the SQLite file:
+    /// fails while a write was refused for lack of space and a probe write
+    /// still finds none, or when a file system has almost nothing left.
+    ReadinessResult checkStorage(const std::string& dataDir);
+    bool storageFull() const { return _storageFull.load(); }
+
     /// SQLite group commit, for tests and metrics: write transactions taken
     /// from the writer queue, the COMMITs that made them durable, and how
     /// many are queued right now, not yet taken by a committing writer.
@@ -89,7 +107,15 @@ private:
         bool done = false;
     };
 
+    void transactRetrying(const std::function<void(Transaction&)>& fn);
     void transactGrouped(const std::function<void(Transaction&)>& fn);
+    /// A session that answers: see livingSession in the .cpp.
+    Poco::Data::Session livingSession();
+    void noteStorageFull(bool full);
+    /// After a MariaDB connect, ping or statement found the server gone,
+    /// callers are answered at once for a second instead of queueing on the
+    /// pool, whose lock a connect that waits its whole timeout holds.
+    void noteUnreachable();
     /// Queues one write; returns once a COMMIT made it durable or it failed.
     void submit(QueuedWrite& write);
     /// BEGIN IMMEDIATE, each write inside its own SAVEPOINT, one COMMIT.
@@ -114,6 +140,13 @@ private:
     prometheus::Counter* _deadlockRetries = nullptr;
     prometheus::Counter* _lockWaitRetries = nullptr;
     prometheus::Counter* _busyRetries = nullptr;
+    int _ioTimeoutSeconds = 30;
+    std::atomic<bool> _storageFull {false};
+    std::atomic<long long> _unreachableUntilMs {0}; ///< steady clock
+    std::mutex _connectGate; ///< callers about to open a MariaDB connection
+    prometheus::Counter* _unavailableWrites = nullptr;
+    prometheus::Counter* _storageFullWrites = nullptr;
+    prometheus::Gauge* _storageFullGauge = nullptr;
     unsigned long long _fileDevice = 0;
     unsigned long long _fileInode = 0;
 };

@@ -17,6 +17,7 @@
 #include <Poco/URI.h>
 
 #include "clinic/Json.h"
+#include "db/DatabaseFault.h"
 #include "http/HttpMetrics.h"
 #include "http/Listener.h"
 #include "http/Reactor.h"
@@ -299,12 +300,17 @@ Response HttpService::guarded(Exchange& exchange, const std::function<Response()
         HttpError busy(503, "DATABASE_BUSY", "the database is busy; try again shortly");
         busy.headers().emplace_back("Retry-After", "1");
         return errorAnswer(busy, req);
-    } catch (const Poco::Exception& e) {
-        log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path),
-            escapeForLog(e.displayText()));
     } catch (const std::exception& e) {
-        log.error(
-            "%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), escapeForLog(e.what()));
+        // A read on a lost database, or a file that did not fit on the disk:
+        // 503 in the envelope, as writes through Database::transact answer.
+        const DatabaseFault fault = databaseFaultOf(e);
+        const auto* pe = dynamic_cast<const Poco::Exception*>(&e);
+        const std::string why = pe ? pe->displayText() : std::string(e.what());
+        if (fault != DatabaseFault::None) {
+            log.warning("%s %s: %s", escapeForLog(req.method), escapeForLog(req.path), escapeForLog(why));
+            return errorAnswer(faultAnswer(fault), req);
+        }
+        log.error("%s %s failed: %s", escapeForLog(req.method), escapeForLog(req.path), escapeForLog(why));
     } catch (...) {
         log.error(
             "%s %s failed with a non-standard exception", escapeForLog(req.method), escapeForLog(req.path));

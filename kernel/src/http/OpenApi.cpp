@@ -66,7 +66,8 @@ Poco::JSON::Object::Ptr components()
         "Every error: code such as VALIDATION_FAILED (422, details.fields names each bad field), "
         "MALFORMED_JSON (400), UNAUTHENTICATED (401), FORBIDDEN (403), NOT_FOUND (404), SLOT_TAKEN or "
         "CONFLICT (409), PAYLOAD_TOO_LARGE (413), RATE_LIMITED (429, Retry-After), DATABASE_BUSY (503, "
-        "Retry-After: nothing was done, send again), INTERNAL (500)");
+        "Retry-After: nothing was done, send again), DATABASE_UNAVAILABLE or STORAGE_FULL (503, Retry-After: "
+        "the database is unreachable or the disk full; nothing was done), INTERNAL (500)");
     auto schemas = makeObject();
     schemas->set("Error", error);
 
