@@ -74,7 +74,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("sqlite:/var/lib/clinicd/clinicd.db"), shipped->getString("db.url"));
         CPPUNIT_ASSERT_EQUAL(std::string("/usr/share/clinicd/demo"), shipped->getString("demo.dir"));
         // A fresh install serves: the product's plugins, not the template.
-        CPPUNIT_ASSERT_EQUAL(std::string("scheduling,records,prescriptions,notifications,metrics,console"),
+        CPPUNIT_ASSERT_EQUAL(std::string("scheduling,records,prescriptions,notifications,metrics,console,fhir,reviews,staffaccess"),
             shipped->getString("plugins.load"));
     }
 

@@ -92,7 +92,7 @@ check "does not ship the example plugin" bash -c "! grep -q clinic_example $work
 check "does not ship the kernel's development symlink" bash -c "! grep -qE 'libclinic-kernel\.so$' $work/files"
 check "does not ship headers" bash -c "! grep -q '^/usr/include' $work/files"
 check "the installed configuration loads the product's plugins" \
-  grep -qx "plugins.load = scheduling,records,prescriptions,notifications,metrics,console" \
+  grep -qx "plugins.load = scheduling,records,prescriptions,notifications,metrics,console,fhir,reviews,staffaccess" \
   "$work/x/etc/clinicd/clinicd.properties"
 check "conffiles lists the configuration" grep -qx /etc/clinicd/clinicd.properties "$work/control/conffiles"
 for r in "$root"/lua/rules/*.lua; do
