@@ -1,21 +1,27 @@
 // DatabaseImpl and the disk under it: the storage-full state writes set and
-// clear, its metrics, and the readiness check that names the disk.
+// clear, its metrics, the readiness check that names the disk, and the one
+// that proves the database writable.
 
 #include "db/DatabaseImpl.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include <Poco/Path.h>
+#include <Poco/String.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
 namespace clinic {
+
+using namespace Poco::Data::Keywords;
 
 void DatabaseImpl::countFaultsIn(prometheus::Registry& registry)
 {
@@ -88,6 +94,54 @@ ReadinessResult DatabaseImpl::checkStorage(const std::string& dataDir)
     if (_storageFull.load())
         noteStorageFull(false);
     return {true, ""};
+}
+
+ReadinessResult DatabaseImpl::checkWritable()
+{
+    try {
+        if (_url.dialect == Dialect::SQLite) {
+            // A database made by another user (clinicctl run as root) opens
+            // read-only without an error; every write would then fail.
+            const std::string directory = Poco::Path(_url.path).absolute().parent().toString();
+            for (const std::string& path : {_url.path, _url.path + "-wal", _url.path + "-shm", directory}) {
+                struct stat st { };
+                if (::stat(path.c_str(), &st) != 0)
+                    continue; // -wal and -shm come and go
+                if (::access(path.c_str(), W_OK) != 0)
+                    return {false,
+                        path + " is not writable by uid " + std::to_string(::geteuid()) + " (owner uid "
+                            + std::to_string(st.st_uid) + "): " + std::strerror(errno)};
+            }
+            Poco::Data::Session s = livingSession();
+            try {
+                s << "BEGIN IMMEDIATE", now;
+            } catch (const Poco::Exception& e) {
+                // Another writer holds the lock: then the file is writable.
+                const std::string text = Poco::toLower(e.displayText());
+                if (text.find("locked") != std::string::npos || text.find("busy") != std::string::npos)
+                    return {true, ""};
+                return {false, "cannot take the write lock: " + e.displayText()};
+            }
+            try {
+                s << "ROLLBACK", now;
+            } catch (const Poco::Exception& e) {
+                // Never hand a session in a transaction back to the pool.
+                s.close();
+                return {false, "cannot roll the write probe back: " + e.displayText()};
+            }
+            return {true, ""};
+        }
+        Poco::Data::Session s = livingSession();
+        Poco::Int64 readOnly = 0;
+        s << "SELECT @@read_only + @@innodb_read_only", into(readOnly), now;
+        if (readOnly != 0)
+            return {false, "the MariaDB server is read-only (read_only or innodb_read_only is ON)"};
+        return {true, ""};
+    } catch (const Poco::Exception& e) {
+        return {false, e.displayText()};
+    } catch (const std::exception& e) {
+        return {false, e.what()};
+    }
 }
 
 } // namespace clinic
