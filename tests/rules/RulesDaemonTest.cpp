@@ -272,13 +272,13 @@ public:
         auto c = d.daemon->client();
         auto admin = firstAdmin(*d.daemon, c);
         writeFile(d.rules.file("policy.lua"),
-            "function before_book(ctx) return true end\nfunction no_show_after(ctx) return 60 end\n");
+            "function before_book(ctx) return true end\nfunction after_visit(ctx) return 60 end\n");
         auto r = c.post("/api/v1/system/rules/reload", "", bearer(admin.accessToken));
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 200, r.status);
         auto warnings = r.json()->getArray("warnings");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(1), warnings->size());
         CPPUNIT_ASSERT_EQUAL(
-            std::string("policy.lua:2: function no_show_after is not a hook any plugin declares"),
+            std::string("policy.lua:2: function after_visit is not a hook any plugin declares"),
             warnings->getElement<std::string>(0));
 
         // The listing names every declared hook with its plugin, defined or not.
@@ -290,7 +290,7 @@ public:
         for (std::size_t i = 0; i < list->size(); ++i)
             declared[list->getObject(static_cast<unsigned>(i))->getValue<std::string>("name")]
                 = list->getObject(static_cast<unsigned>(i));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(5), declared.size());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(6), declared.size());
         for (const auto& [name, hook] : declared)
             CPPUNIT_ASSERT_EQUAL(std::string("rulestest"), hook->getValue<std::string>("plugin"));
         CPPUNIT_ASSERT(declared["before_book"]->getValue<bool>("defined"));
