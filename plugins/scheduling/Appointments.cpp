@@ -1,7 +1,7 @@
 #include "Appointments.h"
 #include "AppointmentActions.h"
-#include "BookingService.h"
 #include "AppointmentBookImpl.h"
+#include "BookingService.h"
 
 #include <chrono>
 #include <cstdio>
@@ -332,6 +332,8 @@ void AppointmentBook::Impl::start()
     refreshWaiting();
     _host.jobs().registerHandler("appointment.no_show",
         [this](const clinic::Job& job, clinic::Transaction& tx) { runNoShow(job, tx); });
+    _host.jobs().registerHandler("appointment.no_show_plan",
+        [this](const clinic::Job& job, clinic::Transaction& tx) { runNoShowPlanning(job, tx); });
     planMissingNoShows();
 
     namespace roles = clinic::roles;

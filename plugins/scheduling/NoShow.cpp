@@ -31,6 +31,7 @@ namespace {
 
 constexpr int kDefaultNoShowMinutes = 15;
 constexpr const char* kNoShowJob = "appointment.no_show";
+constexpr const char* kNoShowPlanJob = "appointment.no_show_plan";
 
 /// Who the audit trail names for the automatic change: the system, not a user.
 Request systemRequest(const clinic::Job& job, Poco::Int64 appointmentId)
@@ -104,39 +105,58 @@ void AppointmentBook::Impl::runNoShow(const clinic::Job& job, clinic::Transactio
 
 void AppointmentBook::Impl::planMissingNoShows()
 {
-    // Batches of open appointments planned before this existed (no_show_at
-    // NULL). Each daemon may run this at start: the job key and the
-    // conditional UPDATE make a second run change nothing.
-    for (int round = 0; round < 10000; ++round) {
-        auto s = _host.database().session();
-        std::vector<ApptRow> rows;
-        s << std::string("SELECT ") + kApptColumns
-                + " FROM scheduling_appointments WHERE no_show_at IS NULL"
-                  " AND status IN ('pending', 'confirmed') ORDER BY id",
-            into(rows), limit(200), now;
-        if (rows.empty())
-            return;
-        const std::int64_t nowUtc = nowSeconds();
-        std::vector<std::pair<Appointment, std::optional<int>>> plans;
-        for (const auto& row : rows) {
-            Appointment a = Appointment::from(row);
-            auto doctor = findDoctor(s, a.doctorId);
-            auto service = findService(s, a.serviceId);
-            auto location = findLocation(s, a.locationId);
-            BookingFacts facts {doctor ? &*doctor : nullptr, service ? &*service : nullptr,
-                location ? &*location : nullptr, patientContext(a.patientId, a.startUtc), "system", nowUtc,
-                a.startUtc};
-            plans.emplace_back(a, noShowPlan(bookingContext(facts), a));
+    // Open appointments booked before automatic no-show existed (no_show_at
+    // NULL) are planned by a chain of jobs, a batch each, not here: a clinic
+    // with tens of thousands of future bookings must not wait for them (nor
+    // outlast systemd's start timeout) before it serves. Two daemons starting
+    // together find the same first id, so the job key lets one chain run.
+    Poco::Int64 first = 0;
+    auto s = _host.database().session();
+    s << "SELECT COALESCE(MIN(id), 0) FROM scheduling_appointments WHERE no_show_at IS NULL"
+         " AND status IN ('pending', 'confirmed')",
+        into(first), now;
+    if (first > 0)
+        _host.database().transact([&](clinic::Transaction& tx) { queueNoShowPlanning(tx, first); });
+}
+
+void AppointmentBook::Impl::queueNoShowPlanning(clinic::Transaction& tx, std::int64_t fromId)
+{
+    auto payload = clinic::makeObject();
+    payload->set("from_id", static_cast<Poco::Int64>(fromId));
+    _host.jobs().schedule(
+        tx, kNoShowPlanJob, payload, _host.clock().now(), "no_show_plan:from:" + std::to_string(fromId));
+}
+
+void AppointmentBook::Impl::runNoShowPlanning(const clinic::Job& job, clinic::Transaction& tx)
+{
+    constexpr std::size_t kBatch = 200;
+    Poco::Int64 from = job.payload->optValue<Poco::Int64>("from_id", 0);
+    std::vector<ApptRow> rows;
+    tx.session() << std::string("SELECT ") + kApptColumns
+            + " FROM scheduling_appointments WHERE id >= ? AND no_show_at IS NULL"
+              " AND status IN ('pending', 'confirmed') ORDER BY id",
+        use(from), into(rows), limit(kBatch), now;
+    const std::int64_t nowUtc = nowSeconds();
+    std::int64_t last = 0;
+    for (const auto& row : rows) {
+        Appointment a = Appointment::from(row);
+        last = a.id;
+        if (a.startUtc <= nowUtc) {
+            // It began before it had a plan: whether it was attended is for
+            // the staff to say, not for a rule applied after the fact.
+            scheduleNoShow(tx, a, std::nullopt);
+            continue;
         }
-        _host.database().transact([&](clinic::Transaction& tx) {
-            for (const auto& [a, minutes] : plans) {
-                auto current = findAppointment(tx.session(), a.id, true);
-                if (!current || current->startUtc != a.startUtc)
-                    continue;
-                scheduleNoShow(tx, *current, minutes);
-            }
-        });
+        auto doctor = findDoctor(tx.session(), a.doctorId);
+        auto service = findService(tx.session(), a.serviceId);
+        auto location = findLocation(tx.session(), a.locationId);
+        BookingFacts facts {doctor ? &*doctor : nullptr, service ? &*service : nullptr,
+            location ? &*location : nullptr, patientContext(a.patientId, a.startUtc), "system", nowUtc,
+            a.startUtc};
+        scheduleNoShow(tx, a, noShowPlan(bookingContext(facts), a));
     }
+    if (rows.size() == kBatch)
+        queueNoShowPlanning(tx, last + 1);
 }
 
 } // namespace scheduling

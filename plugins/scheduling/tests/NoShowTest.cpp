@@ -130,6 +130,7 @@ class NoShowTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(appointmentsPassedWhileStoppedAreMarkedOnceAfterRestart);
     CPPUNIT_TEST(rulesSetTheMinutesAndAMovedAppointmentFollowsItsNewStart);
     CPPUNIT_TEST(checkInRacingTheJobWinsOrLosesNeverBoth);
+    CPPUNIT_TEST(bookingsFromBeforeTheUpgradeArePlannedAfterStartAndPastOnesLeftAlone);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -297,6 +298,43 @@ public:
             long(losses.load()), countRows(d, "scheduling_appointments", mine + " AND status = 'no_show'"));
         CPPUNIT_ASSERT_EQUAL(long(n), countRows(d, "scheduling_appointments", mine + " AND sequence = 1"));
         CPPUNIT_ASSERT_EQUAL(long(n), countRows(d, "change_log", "type = 'appointment.status_changed'"));
+    }
+
+    void bookingsFromBeforeTheUpgradeArePlannedAfterStartAndPastOnesLeftAlone()
+    {
+        // Rows an older version wrote: no plan (no_show_at NULL) and no job.
+        // After the restart in the evening the one still to come gets its
+        // plan and job from the planning chain; the two whose start passed
+        // unplanned get no plan and keep their status.
+        TempDir dir;
+        writeFile(dir.file("site-noshow.lua"), kRules);
+        Booked b = bookThenStop(dir, 2);
+        auto& k = *b.clinic;
+        const auto future = createdId(k.client().post("/api/v1/appointments",
+            R"({"patient_id":)" + str(k.patient()) + R"(,"doctor_id":)" + str(b.doctor) + R"(,"service_id":)"
+                + str(b.service) + R"(,"start":")" + at(23 * 60 + 50) + "\"}",
+            k.as("receptionist")));
+        k.sql("UPDATE scheduling_appointments SET no_show_at = NULL;");
+        k.sql("DELETE FROM jobs WHERE kind = 'appointment.no_show';");
+        stop(b);
+
+        Daemon d(evening(b, dir));
+        const std::string past = "id IN (" + idList(b.ids) + ")";
+        CPPUNIT_ASSERT_MESSAGE(logTail(d),
+            eventually(
+                [&] {
+                    return countRows(d, "scheduling_appointments",
+                               "id = " + str(future) + " AND no_show_at = start_utc + 900")
+                        == 1
+                        && countRows(d, "scheduling_appointments", past + " AND no_show_at = 0") == 2;
+                },
+                std::chrono::seconds(30)));
+        CPPUNIT_ASSERT_EQUAL(
+            1L, countRows(d, "jobs", "idempotency_key LIKE 'no_show:appointment:" + str(future) + ":%'"));
+        CPPUNIT_ASSERT_EQUAL(0L, countRows(d, "scheduling_appointments", past + " AND status = 'no_show'"));
+        for (auto id : b.ids)
+            CPPUNIT_ASSERT_EQUAL(
+                0L, countRows(d, "jobs", "idempotency_key LIKE 'no_show:appointment:" + str(id) + ":%'"));
     }
 };
 
