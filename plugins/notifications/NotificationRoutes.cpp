@@ -306,14 +306,21 @@ void addOutboxRoutes(clinic::Host& host, Dispatcher& dispatcher)
             auto row = Outbox::find(db, id);
             if (!row)
                 throw HttpError::notFound("no such message");
-            if (!Outbox::retry(db, id, nowMs(host)))
+            const std::int64_t at = nowMs(host);
+            if (!Outbox::retry(db, id, at))
                 throw HttpError::conflict(
                     "only a failed or skipped message is retried; this one is " + row->status);
             host.audit().record(req,
                 clinic::AuditEvent {
                     "notifications.outbox.retry", "outbox", std::to_string(id), row->patientId, "ok", ""});
+            // The answer is what the retry wrote: a sender woken below (or
+            // polling) may already be sending it by the time a re-read ran.
+            row->status = "queued";
+            row->attempts = 0;
+            row->dueAt = at;
+            row->updatedAt = at;
             dispatcher.wake();
-            return Response::json(outboxJson(*Outbox::find(db, id), false));
+            return Response::json(outboxJson(*row, false));
         },
         "notifications: send a failed or skipped message again (admin)",
         Contract()
