@@ -217,7 +217,7 @@ private:
     /// Plans the no-show of open appointments that have none (those booked
     /// before the automatic no-show existed), in batches.
     void planMissingNoShows();
-    void queueNoShowPlanning(clinic::Transaction& tx, std::int64_t fromId);
+    void queueNoShowPlanning(clinic::Transaction& tx, std::int64_t fromId, std::chrono::seconds after);
     void runNoShowPlanning(const clinic::Job& job, clinic::Transaction& tx);
 
     /// Offers a freed [start, end) of a doctor to the first matching

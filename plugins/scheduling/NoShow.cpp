@@ -116,20 +116,24 @@ void AppointmentBook::Impl::planMissingNoShows()
          " AND status IN ('pending', 'confirmed')",
         into(first), now;
     if (first > 0)
-        _host.database().transact([&](clinic::Transaction& tx) { queueNoShowPlanning(tx, first); });
+        _host.database().transact(
+            [&](clinic::Transaction& tx) { queueNoShowPlanning(tx, first, std::chrono::seconds(0)); });
 }
 
-void AppointmentBook::Impl::queueNoShowPlanning(clinic::Transaction& tx, std::int64_t fromId)
+void AppointmentBook::Impl::queueNoShowPlanning(
+    clinic::Transaction& tx, std::int64_t fromId, std::chrono::seconds after)
 {
     auto payload = clinic::makeObject();
     payload->set("from_id", static_cast<Poco::Int64>(fromId));
-    _host.jobs().schedule(
-        tx, kNoShowPlanJob, payload, _host.clock().now(), "no_show_plan:from:" + std::to_string(fromId));
+    _host.jobs().schedule(tx, kNoShowPlanJob, payload, _host.clock().now() + after,
+        "no_show_plan:from:" + std::to_string(fromId));
 }
 
 void AppointmentBook::Impl::runNoShowPlanning(const clinic::Job& job, clinic::Transaction& tx)
 {
-    constexpr std::size_t kBatch = 200;
+    // Small batches a second apart: each holds the write lock briefly, so
+    // bookings and clinicctl (another process, on SQLite) get in between.
+    constexpr std::size_t kBatch = 50;
     Poco::Int64 from = job.payload->optValue<Poco::Int64>("from_id", 0);
     std::vector<ApptRow> rows;
     tx.session() << std::string("SELECT ") + kApptColumns
@@ -156,7 +160,7 @@ void AppointmentBook::Impl::runNoShowPlanning(const clinic::Job& job, clinic::Tr
         scheduleNoShow(tx, a, noShowPlan(bookingContext(facts), a));
     }
     if (rows.size() == kBatch)
-        queueNoShowPlanning(tx, last + 1);
+        queueNoShowPlanning(tx, last + 1, std::chrono::seconds(1));
 }
 
 } // namespace scheduling
