@@ -137,8 +137,11 @@ def check_dst_day(daemon, admin, screens, patient, location, service, doctor):
     assert len(set(labels)) == len(labels), f"two rows with one label: {labels}"
     assert "03:30" not in labels and labels.index("03:30 (GMT+3)") < labels.index("03:30 (GMT+2)"), labels
     assert labels[0] == "01:00" and labels[-1] == "05:30", labels
-    row = admin.execute_script("return arguments[0].closest('tr').querySelector('th').innerText;",
-                               admin.find_element(By.CSS_SELECTOR, card))
+    # Found and read in one step: the grid redraws on the booking's own live
+    # event, which can replace an element between a lookup and its use.
+    row = admin.execute_script(
+        "const c = document.querySelector(arguments[0]); return c && c.closest('tr').querySelector('th').innerText;",
+        card)
     assert row == "03:30 (GMT+2)", f"the appointment at {second} is in row {row!r}"
     assert "03:30–04:00" in texts(admin, card)[0], texts(admin, card)
     screens.save(admin, "16-dst-day")
