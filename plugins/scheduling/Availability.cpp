@@ -13,8 +13,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Tuple.h>
 
-#include "PatientGuard.h"
 #include "DirectoryCache.h"
+#include "PatientGuard.h"
 #include "clinic/Audit.h"
 
 using namespace Poco::Data::Keywords;
@@ -43,17 +43,7 @@ Response SchedulingPlugin::availability(Request& req)
     if (!doctorId && !errors.count("doctor_id") && specialty.empty() && !locationId
         && !errors.count("location_id"))
         errors["doctor_id"] = "is required unless specialty or location_id is given";
-    auto dateParam = [&](const std::string& field) -> std::optional<std::int64_t> {
-        auto v = req.query(field);
-        if (!v) {
-            errors[field] = "is required (a local date YYYY-MM-DD)";
-            return std::nullopt;
-        }
-        auto day = parseDate(*v);
-        if (!day)
-            errors[field] = "is not a date YYYY-MM-DD that exists";
-        return day;
-    };
+    auto dateParam = [&](const std::string& field) { return requiredDate(req.query(field), field, errors); };
     const std::optional<std::int64_t> from = dateParam("from"), to = dateParam("to");
     if (from && to && *to < *from)
         errors["to"] = "must not be before from";

@@ -49,17 +49,7 @@ Response AppointmentBook::Impl::doctorStats(Request& req)
 {
     const Poco::Int64 doctorId = req.idParam("id");
     std::map<std::string, std::string> errors;
-    auto dateParam = [&](const std::string& field) -> std::optional<std::int64_t> {
-        auto v = req.query(field);
-        if (!v) {
-            errors[field] = "is required (a local date YYYY-MM-DD)";
-            return std::nullopt;
-        }
-        auto day = parseDate(*v);
-        if (!day)
-            errors[field] = "is not a date YYYY-MM-DD that exists";
-        return day;
-    };
+    auto dateParam = [&](const std::string& field) { return requiredDate(req.query(field), field, errors); };
     const auto from = dateParam("from"), to = dateParam("to");
     if (from && to && *to < *from)
         errors["to"] = "must not be before from";

@@ -161,6 +161,19 @@ int isoWeekday(std::int64_t days)
     return static_cast<int>(((days % 7) + 7 + 3) % 7) + 1; // 1970-01-01 was a Thursday (4)
 }
 
+std::optional<std::int64_t> requiredDate(const std::optional<std::string>& value, const std::string& field,
+    std::map<std::string, std::string>& errors)
+{
+    if (!value) {
+        errors[field] = "is required (a local date YYYY-MM-DD)";
+        return std::nullopt;
+    }
+    auto day = parseDate(*value);
+    if (!day)
+        errors[field] = "is not a date YYYY-MM-DD that exists";
+    return day;
+}
+
 std::optional<std::int64_t> parseDate(const std::string& t)
 {
     if (t.size() != 10 || t[4] != '-' || t[7] != '-')

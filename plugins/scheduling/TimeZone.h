@@ -12,6 +12,7 @@
 // PosixRule applies that rule from the last listed transition on.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,10 @@ void civilFromDays(std::int64_t z, int& y, int& m, int& d);
 int isoWeekday(std::int64_t days);
 /// "YYYY-MM-DD" that exists (no Feb 30), as a day number.
 std::optional<std::int64_t> parseDate(const std::string& text);
+/// A required query parameter holding such a date; when it is missing or no
+/// real date, the reason is put in errors[field] and nullopt returned.
+std::optional<std::int64_t> requiredDate(const std::optional<std::string>& value, const std::string& field,
+    std::map<std::string, std::string>& errors);
 /// RFC 3339 with the given offset, e.g. 2027-03-28T04:00:00+03:00 (Z for 0).
 std::string formatWithOffset(std::int64_t utc, std::int32_t offset);
 /// An RFC 3339 instant with an explicit offset or Z, as UTC seconds.
